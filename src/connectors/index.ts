@@ -1,0 +1,15 @@
+import type { ToolConnector } from './types.js';
+import { dependencyTrack } from './dependency-track/index.js';
+import { github } from './github/index.js';
+
+/** Every connector vulnsync ships, by tool id. */
+export const connectors: Record<string, ToolConnector<any>> = {
+  [dependencyTrack.tool]: dependencyTrack,
+  [github.tool]: github,
+};
+
+export function connectorFor(tool: string): ToolConnector<any> {
+  const connector = connectors[tool];
+  if (!connector) throw new Error(`unknown tool "${tool}"`);
+  return connector;
+}

@@ -1,0 +1,110 @@
+import type { z } from 'zod';
+import type { Logger } from 'pino';
+import type { MatchingAlgorithm, Severity } from '../domain.js';
+
+/**
+ * A finding as a connector yields it: normalised to vulnsync's Finding fields. The reimport computes
+ * `hash_code` from it (per the tool's `hashFields`); a connector never sets it.
+ */
+export interface NormalizedFinding {
+  title: string;
+  severity: Severity;
+  description?: string | null;
+  mitigation?: string | null;
+  references?: string | null;
+  cwes?: number[] | null;
+  vulnerabilityIds?: string[] | null;
+  cvssVector?: string | null;
+  cvssScore?: number | null;
+  componentName?: string | null;
+  componentVersion?: string | null;
+  filePath?: string | null;
+  line?: number | null;
+  endpoint?: string | null;
+  /** The tool's stable id of this finding within the record (used by `unique_id_from_tool` matching). */
+  uniqueIdFromTool?: string | null;
+  /** The tool's id of the vulnerability (rule id, CVE, advisory). */
+  vulnIdFromTool?: string | null;
+  /** The tool reports it as triaged: dismissed as false positive, or accepted / won't fix. */
+  falseP?: boolean;
+  riskAccepted?: boolean;
+  outOfScope?: boolean;
+  /** The tool's raw item, kept (jsonb) for audit. */
+  raw: unknown;
+}
+
+/** Fields a hash can be computed from (SPEC §4). */
+export type HashField = Exclude<keyof NormalizedFinding, 'raw' | 'falseP' | 'riskAccepted' | 'outOfScope'>;
+
+/** A vendor-equivalent product as the tool lists it. */
+export interface DiscoveredRecord {
+  externalId: string;
+  name: string;
+  metadata: Record<string, unknown>;
+}
+
+/** What fetchFindings needs to know of a Record. */
+export interface RecordRef {
+  externalId: string;
+  name: string;
+  metadata: Record<string, unknown> | null;
+}
+
+/** Opaque, JSON-serialisable position in a fetch: given back, the fetch resumes after the last stored page. */
+export type FetchCursor = Record<string, unknown>;
+
+/** One page of a record's current findings and the cursor to resume *after* it (null when this is the last page). */
+export interface FindingPage {
+  findings: NormalizedFinding[];
+  cursor: FetchCursor | null;
+}
+
+/** The configuration of one connector instance, with its secret decrypted (only ever held in memory). */
+export interface ConnectorConfig<Settings> {
+  location: string;
+  secret: string;
+  settings: Settings;
+}
+
+/** Per-call context: logging (never of secrets), cancellation, and a hook called before waiting on a rate limit. */
+export interface ConnectorContext {
+  logger: Logger;
+  signal?: AbortSignal;
+  /** Called while waiting (e.g. honouring Retry-After) so a long wait keeps the activity heartbeating. */
+  onWait?: (ms: number, reason: string) => void;
+}
+
+/**
+ * A connector: one tool's API, in the shape of the Airbyte protocol (spec / check / discover / read).
+ * Every failure is a ConnectorError whose `type` says whether retrying can help (errors.ts).
+ */
+export interface ToolConnector<Settings = Record<string, unknown>> {
+  /** Stable id stored on the Connector row (`dependency_track`, `github`). */
+  readonly tool: string;
+  readonly displayName: string;
+  /** The settings schema (non-secret, tool-specific) and a description of what the secret must hold. */
+  readonly spec: {
+    settings: z.ZodType<Settings>;
+    secretDescription: string;
+    locationDescription: string;
+    defaultLocation?: string;
+  };
+  readonly matching: MatchingAlgorithm;
+  /** Fields hashed into `hash_code` for `hash_code` / `unique_id_or_hash` matching. */
+  readonly hashFields: readonly HashField[];
+
+  /** One cheap authenticated call: resolves, or throws AUTH_REJECTED / CONFIG_INVALID / TOOL_UNAVAILABLE. */
+  check(config: ConnectorConfig<Settings>, ctx: ConnectorContext): Promise<void>;
+  /** Yields every VEP the tool has. */
+  discover(config: ConnectorConfig<Settings>, ctx: ConnectorContext): AsyncIterable<DiscoveredRecord>;
+  /**
+   * Yields pages of the record's *current* findings (fixed/closed items are not current). Starting from
+   * `cursor` (a value an earlier page yielded) continues after that page. A 404 of the record is RECORD_MISSING.
+   */
+  fetchFindings(
+    config: ConnectorConfig<Settings>,
+    record: RecordRef,
+    cursor: FetchCursor | null,
+    ctx: ConnectorContext,
+  ): AsyncIterable<FindingPage>;
+}

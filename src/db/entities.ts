@@ -1,0 +1,286 @@
+import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
+import {
+  FINDING_ACTIONS,
+  OPERATION_STATUSES,
+  OPERATION_TRIGGERS,
+  OPERATION_TYPES,
+  RECORD_STATES,
+  SEVERITIES,
+  type ImportCounts,
+  type SeverityCounts,
+} from '../domain.js';
+
+const now = () => new Date();
+
+/** What findings belong to: an app, a service, a repository. */
+export const Product = defineEntity({
+  name: 'Product',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    name: p.string().length(255).unique(),
+    description: p.text().nullable(),
+    createdAt: p.datetime().onCreate(now),
+  },
+});
+export type Product = InferEntity<typeof Product>;
+
+/** A grouping under a Product; connectors write into the one named "Global Connectors". */
+export const Engagement = defineEntity({
+  name: 'Engagement',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    product: () => p.manyToOne(Product).deleteRule('cascade'),
+    name: p.string().length(255),
+    createdAt: p.datetime().onCreate(now),
+  },
+  uniques: [{ properties: ['product', 'name'] }],
+});
+export type Engagement = InferEntity<typeof Engagement>;
+
+/** One configured tool connection. The secret is stored encrypted (see secrets.ts) and never serialised. */
+export const Connector = defineEntity({
+  name: 'Connector',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    tool: p.string().length(64),
+    label: p.string().length(255),
+    location: p.text(),
+    secretEncrypted: p.text().hidden().lazy(),
+    settings: p.json<Record<string, unknown>>(),
+    minSeverity: p.enum(SEVERITIES).default('Info'),
+    autoMap: p.boolean().default(false),
+    enabled: p.boolean().default(true),
+    scheduleHour: p.integer().default(3),
+    scheduleMinute: p.integer().default(0),
+    scheduleTimezone: p.string().length(64).default('UTC'),
+    createdAt: p.datetime().onCreate(now),
+    updatedAt: p.datetime().onCreate(now).onUpdate(now),
+  },
+  uniques: [{ properties: ['tool', 'label'] }],
+});
+export type Connector = InferEntity<typeof Connector>;
+
+/** One per (Product, Connector): where that connector's findings for that product live. */
+export const Test = defineEntity({
+  name: 'Test',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    engagement: () => p.manyToOne(Engagement).deleteRule('cascade'),
+    connector: () => p.manyToOne(Connector).nullable().deleteRule('set null'),
+    tool: p.string().length(64),
+    title: p.string().length(512),
+    createdAt: p.datetime().onCreate(now),
+  },
+  uniques: [{ properties: ['engagement', 'connector'] }],
+});
+export type Test = InferEntity<typeof Test>;
+
+/** A Record (SPEC §1): a vendor-equivalent product the tool has (repository, project, site, account). */
+export const ToolRecord = defineEntity({
+  name: 'ToolRecord',
+  tableName: 'tool_record',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    connector: () => p.manyToOne(Connector).deleteRule('cascade'),
+    externalId: p.string().length(512),
+    name: p.string().length(512),
+    state: p.enum(RECORD_STATES).default('new'),
+    product: () => p.manyToOne(Product).nullable().deleteRule('set null'),
+    metadata: p.json<Record<string, unknown>>().nullable(),
+    firstDiscoveredAt: p.datetime().onCreate(now),
+    lastDiscoveredAt: p.datetime().onCreate(now),
+    finalizedAt: p.datetime().nullable(),
+    lastSyncAt: p.datetime().nullable(),
+    lastSyncStatus: p.string().length(32).nullable(),
+  },
+  uniques: [{ properties: ['connector', 'externalId'] }],
+  indexes: [{ properties: ['connector', 'state'] }],
+});
+export type ToolRecord = InferEntity<typeof ToolRecord>;
+
+/** Error detail kept on an Operation (per record for a connector sync). */
+export interface OperationError {
+  type: string;
+  message: string;
+  records?: { recordId: string; type: string; message: string }[];
+}
+
+/** Counts kept on an Operation. */
+export interface OperationSummary extends Partial<ImportCounts> {
+  records?: number;
+  recordsSucceeded?: number;
+  recordsFailed?: number;
+  recordsSkipped?: number;
+  discovered?: number;
+  fetched?: number;
+}
+
+/** One run of Discover or Sync, as the operations table shows it. */
+export const Operation = defineEntity({
+  name: 'Operation',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    connector: () => p.manyToOne(Connector).nullable().deleteRule('set null'),
+    record: () => p.manyToOne(ToolRecord).nullable().deleteRule('set null'),
+    type: p.enum(OPERATION_TYPES),
+    trigger: p.enum(OPERATION_TRIGGERS),
+    status: p.enum(OPERATION_STATUSES).default('pending'),
+    createdAt: p.datetime().onCreate(now),
+    startedAt: p.datetime().nullable(),
+    endedAt: p.datetime().nullable(),
+    durationMs: p.integer().nullable(),
+    workflowId: p.string().length(512),
+    runId: p.string().length(64).nullable(),
+    error: p.json<OperationError>().nullable(),
+    summary: p.json<OperationSummary>().nullable(),
+  },
+  uniques: [{ properties: ['workflowId'] }],
+  indexes: [{ properties: ['connector', 'status'] }, { properties: ['createdAt'] }],
+});
+export type Operation = InferEntity<typeof Operation>;
+
+/** One fetch of one record's findings into the staging table (the claim check of a sync). */
+export const SyncFetch = defineEntity({
+  name: 'SyncFetch',
+  properties: {
+    id: p.uuid().primary(),
+    record: () => p.manyToOne(ToolRecord).deleteRule('cascade'),
+    operation: () => p.manyToOne(Operation).nullable().deleteRule('set null'),
+    status: p.enum(['fetching', 'fetched', 'applied'] as const).default('fetching'),
+    cursor: p.json<unknown>().nullable(),
+    pages: p.integer().default(0),
+    itemCount: p.integer().default(0),
+    createdAt: p.datetime().onCreate(now),
+    fetchedAt: p.datetime().nullable(),
+  },
+});
+export type SyncFetch = InferEntity<typeof SyncFetch>;
+
+/** One reimport into one Test (DefectDojo's Test_Import). */
+export const Import = defineEntity({
+  name: 'Import',
+  tableName: 'finding_import',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    test: () => p.manyToOne(Test).deleteRule('cascade'),
+    operation: () => p.manyToOne(Operation).nullable().deleteRule('set null'),
+    fetchId: p.uuid().unique(),
+    created: p.integer().default(0),
+    closed: p.integer().default(0),
+    reactivated: p.integer().default(0),
+    untouched: p.integer().default(0),
+    updated: p.integer().default(0),
+    severityBefore: p.json<SeverityCounts>(),
+    severityAfter: p.json<SeverityCounts>(),
+    settings: p.json<Record<string, unknown>>(),
+    createdAt: p.datetime().onCreate(now),
+  },
+  indexes: [{ properties: ['test', 'createdAt'] }],
+});
+export type Import = InferEntity<typeof Import>;
+
+/** The normalised finding fields a connector produces (also the staging table's columns). */
+const findingFields = {
+  title: p.text(),
+  severity: p.enum(SEVERITIES),
+  description: p.text().nullable(),
+  mitigation: p.text().nullable(),
+  references: p.text().nullable(),
+  cwes: p.json<number[]>().nullable(),
+  vulnerabilityIds: p.json<string[]>().nullable(),
+  cvssVector: p.string().length(255).nullable(),
+  cvssScore: p.double().nullable(),
+  componentName: p.text().nullable(),
+  componentVersion: p.text().nullable(),
+  filePath: p.text().nullable(),
+  line: p.integer().nullable(),
+  endpoint: p.text().nullable(),
+  uniqueIdFromTool: p.text().nullable(),
+  vulnIdFromTool: p.text().nullable(),
+  hashCode: p.string().length(64).nullable(),
+  falseP: p.boolean().default(false),
+  riskAccepted: p.boolean().default(false),
+  outOfScope: p.boolean().default(false),
+  raw: p.json<unknown>().nullable().lazy(),
+};
+
+/** One vulnerability in one Test. */
+export const Finding = defineEntity({
+  name: 'Finding',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    test: () => p.manyToOne(Test).deleteRule('cascade'),
+    ...findingFields,
+    active: p.boolean().default(true),
+    verified: p.boolean().default(false),
+    isMitigated: p.boolean().default(false),
+    mitigatedAt: p.datetime().nullable(),
+    triagedByPerson: p.boolean().default(false),
+    personEditedFields: p.json<string[]>().nullable(),
+    firstSeenAt: p.datetime().onCreate(now),
+    lastSeenAt: p.datetime().onCreate(now),
+    createdAt: p.datetime().onCreate(now),
+  },
+  indexes: [
+    { properties: ['test', 'uniqueIdFromTool'] },
+    { properties: ['test', 'hashCode'] },
+    { properties: ['test', 'active'] },
+    { properties: ['severity'] },
+  ],
+});
+export type Finding = InferEntity<typeof Finding>;
+
+/** One fetched item, waiting in PostgreSQL for applyReimport (never travels through Temporal). */
+export const StagedFinding = defineEntity({
+  name: 'StagedFinding',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    fetch: () => p.manyToOne(SyncFetch).deleteRule('cascade'),
+    page: p.integer(),
+    ...findingFields,
+  },
+  indexes: [{ properties: ['fetch', 'page'] }],
+});
+export type StagedFinding = InferEntity<typeof StagedFinding>;
+
+/** What one import did to one finding. */
+export const FindingAction = defineEntity({
+  name: 'FindingAction',
+  properties: {
+    id: p.bigint('number').primary().autoincrement(),
+    import: () => p.manyToOne(Import).deleteRule('cascade'),
+    finding: () => p.manyToOne(Finding).deleteRule('cascade'),
+    action: p.enum(FINDING_ACTIONS),
+    createdAt: p.datetime().onCreate(now),
+  },
+  indexes: [{ properties: ['import'] }, { properties: ['finding'] }],
+});
+export type FindingAction = InferEntity<typeof FindingAction>;
+
+/** An API token; only its SHA-256 is stored. */
+export const ApiToken = defineEntity({
+  name: 'ApiToken',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    name: p.string().length(255),
+    tokenHash: p.string().length(64).unique(),
+    createdAt: p.datetime().onCreate(now),
+    lastUsedAt: p.datetime().nullable(),
+  },
+});
+export type ApiToken = InferEntity<typeof ApiToken>;
+
+export const entities = [
+  Product,
+  Engagement,
+  Connector,
+  Test,
+  ToolRecord,
+  Operation,
+  SyncFetch,
+  Import,
+  Finding,
+  StagedFinding,
+  FindingAction,
+  ApiToken,
+];

@@ -134,8 +134,8 @@ export const Operation = defineEntity({
     error: p.json<OperationError>().nullable(),
     summary: p.json<OperationSummary>().nullable(),
   },
-  uniques: [{ properties: ['workflowId'] }],
-  indexes: [{ properties: ['connector', 'status'] }, { properties: ['createdAt'] }],
+  uniques: [{ properties: ['workflowId', 'runId'] }],
+  indexes: [{ properties: ['connector', 'status'] }, { properties: ['createdAt'] }, { properties: ['workflowId'] }],
 });
 export type Operation = InferEntity<typeof Operation>;
 

@@ -15,6 +15,7 @@ export function ormConfig(databaseUrl = process.env.DATABASE_URL ?? 'postgres://
       transactional: true,
       allOrNothing: true,
       snapshot: false,
+      silent: true,
     },
     pool: { min: 0, max: 10 },
     debug: false,

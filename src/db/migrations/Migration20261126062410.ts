@@ -1,8 +1,8 @@
 import { Migration } from '@mikro-orm/migrations';
 
-export class Migration20261126061832 extends Migration {
+export class Migration20261126062410 extends Migration {
 
-  override name = 'Migration20261126061832';
+  override name = 'Migration20261126062410';
 
   override up(): void | Promise<void> {
     this.addSql(`create table "api_token" ("id" uuid not null, "name" varchar(255) not null, "token_hash" varchar(64) not null, "created_at" timestamptz not null, "last_used_at" timestamptz null, primary key ("id"));`);
@@ -36,7 +36,8 @@ export class Migration20261126061832 extends Migration {
     this.addSql(`create table "operation" ("id" uuid not null, "connector_id" uuid null, "record_id" uuid null, "type" text not null, "trigger" text not null, "status" text not null default 'pending', "created_at" timestamptz not null, "started_at" timestamptz null, "ended_at" timestamptz null, "duration_ms" int null, "workflow_id" varchar(512) not null, "run_id" varchar(64) null, "error" jsonb null, "summary" jsonb null, primary key ("id"));`);
     this.addSql(`create index "operation_connector_id_status_index" on "operation" ("connector_id", "status");`);
     this.addSql(`create index "operation_created_at_index" on "operation" ("created_at");`);
-    this.addSql(`alter table "operation" add constraint "operation_workflow_id_unique" unique ("workflow_id");`);
+    this.addSql(`create index "operation_workflow_id_index" on "operation" ("workflow_id");`);
+    this.addSql(`alter table "operation" add constraint "operation_workflow_id_run_id_unique" unique ("workflow_id", "run_id");`);
     this.addSql(`alter table "operation" add constraint "operation_type_check" check ("type" in ('discover', 'sync'));`);
     this.addSql(`alter table "operation" add constraint "operation_trigger_check" check ("trigger" in ('scheduled', 'manual'));`);
     this.addSql(`alter table "operation" add constraint "operation_status_check" check ("status" in ('pending', 'running', 'succeeded', 'failed', 'partial'));`);

@@ -1,0 +1,325 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConnectorError, type ErrorType } from '../../errors.js';
+import type { ConnectorContext } from '../types.js';
+import { secretsIn, type Authenticator } from './auth.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  backoffDelayMs,
+  isRateLimited,
+  isTransientStatus,
+  serverDelayMs,
+  type RetryPolicy,
+} from './retry-policy.js';
+
+export type QueryValue = string | number | boolean | null | undefined;
+
+/** What a 404 means for one request: the record is gone, or the API is not where the location says. */
+export type NotFoundMeaning = Extract<ErrorType, 'RECORD_MISSING' | 'CONFIG_INVALID'> | { type: ErrorType; message: string };
+
+export interface HttpRequest {
+  method?: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+  /** A path under the base URL (`/api/v1/project`), or an absolute URL on the base URL's origin (a `Link` header's next page). */
+  path: string;
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  /** Sent as JSON. */
+  body?: unknown;
+  /** Default CONFIG_INVALID: a listing that is not there means the location is wrong. Record fetches say RECORD_MISSING. */
+  notFound?: NotFoundMeaning;
+  /**
+   * Non-2xx statuses the caller interprets itself (GitHub's 404 "no analysis found", 403 "Dependabot alerts
+   * are disabled"): answered as a response instead of thrown. Rate limits and 5xx are still retried first.
+   */
+  passStatuses?: readonly number[];
+}
+
+export interface HttpResponse {
+  status: number;
+  headers: Headers;
+  /** The URL that answered, after same-origin redirects. */
+  url: URL;
+  /** The parsed JSON body of a 2xx answer; for a passed-through error status, its JSON or text (null when empty). */
+  body: unknown;
+}
+
+export interface HttpClientOptions {
+  /** The tool as operators know it, for messages: "Dependency-Track", "GitHub". */
+  toolName: string;
+  /** What the secret is, for messages: "API key", "token". */
+  credentialName: string;
+  baseUrl: string;
+  authenticate: Authenticator;
+  /** Sent with every request (Accept, API version, User-Agent). */
+  headers?: Record<string, string>;
+  /** Per attempt, connection to last body byte. Default 30 s. */
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+/** Connector-level tuning, passed through to every client a connector creates (tests shorten the waits). */
+export interface HttpTuning {
+  timeoutMs?: number;
+  retry?: Partial<RetryPolicy>;
+}
+
+export interface HttpClient {
+  readonly toolName: string;
+  readonly baseUrl: URL;
+  request(request: HttpRequest, ctx: ConnectorContext): Promise<HttpResponse>;
+  /** The ConnectorError for an answer the caller passed through and then decided it cannot handle. */
+  failureFor(request: HttpRequest, response: HttpResponse): ConnectorError;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+const MAX_REDIRECTS = 5;
+const IDEMPOTENT_METHODS = new Set(['GET', 'HEAD', 'PUT', 'DELETE']);
+
+/**
+ * The one HTTP requester every connector uses, over Node's global fetch. It guarantees:
+ * - each attempt is bounded by a timeout and by the caller's cancellation signal;
+ * - 429, rate-limit 403s, 408, 5xx, network errors and timeouts are retried a few times, waiting what the
+ *   server asked for (Retry-After, RateLimit-Reset) or an exponential backoff, announcing each wait through
+ *   `ctx.onWait` so a long wait keeps the activity heartbeating;
+ * - every other failure becomes a ConnectorError typed as SPEC §2 classifies it, with a message an operator
+ *   can act on that never contains the secret (no auth headers, no credentials in URLs);
+ * - credentials never leave the base URL's origin: cross-origin redirects and next-page links are refused.
+ */
+export function createHttpClient(options: HttpClientOptions): HttpClient {
+  const baseUrl = parseBaseUrl(options.baseUrl, options.toolName);
+  const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
+  const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  const tool = options.toolName;
+  let secrets: string[] = [];
+
+  const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('[redacted]'), text);
+
+  function urlFor(request: HttpRequest): URL {
+    const url = /^https?:\/\//i.test(request.path)
+      ? new URL(request.path)
+      : new URL(baseUrl.href.replace(/\/+$/, '') + (request.path.startsWith('/') ? '' : '/') + request.path);
+    if (url.origin !== baseUrl.origin) {
+      throw new ConnectorError(
+        'BAD_TOOL_DATA',
+        `${tool} pointed to another host (${url.origin}); vulnsync only sends credentials to ${baseUrl.origin}`,
+        { url: displayUrl(url) },
+      );
+    }
+    for (const [key, value] of Object.entries(request.query ?? {})) {
+      if (value !== undefined && value !== null) url.searchParams.set(key, String(value));
+    }
+    return url;
+  }
+
+  function failure(type: ErrorType, message: string, url: URL, extra: { status?: number; retryAfterMs?: number } = {}) {
+    return new ConnectorError(type, redact(message), { url: displayUrl(url), ...extra });
+  }
+
+  function statusFailure(request: HttpRequest, url: URL, status: number, body: unknown): ConnectorError {
+    const at = `${request.method ?? 'GET'} ${url.pathname}`;
+    const said = vendorMessage(body);
+    const suffix = said ? `: ${said}` : '';
+    if (status === 401) {
+      return failure('AUTH_REJECTED', `${tool} rejected the ${options.credentialName} (401) at ${at}${suffix}`, url, { status });
+    }
+    if (status === 403) {
+      return failure(
+        'AUTH_REJECTED',
+        `${tool} refused access (403) at ${at}${suffix} — the ${options.credentialName} lacks a permission this needs`,
+        url,
+        { status },
+      );
+    }
+    if (status === 404 || status === 410) {
+      const meaning = request.notFound ?? 'CONFIG_INVALID';
+      if (typeof meaning === 'object') return failure(meaning.type, meaning.message, url, { status });
+      const message =
+        meaning === 'RECORD_MISSING'
+          ? `${tool} no longer has this record (${status} at ${at})`
+          : `${tool} has nothing at ${at} (${status}); check the location (base URL) ${baseUrl.origin}${baseUrl.pathname.replace(/\/$/, '')}`;
+      return failure(meaning, message, url, { status });
+    }
+    if (status === 429) {
+      return failure('RATE_LIMITED', `${tool} is rate limiting requests (429 at ${at})${suffix}`, url, { status });
+    }
+    if (isTransientStatus(status)) {
+      return failure('TOOL_UNAVAILABLE', `${tool} is unavailable (${status} at ${at})${suffix}`, url, { status });
+    }
+    return failure('CONFIG_INVALID', `${tool} rejected the request (${status}) at ${at}${suffix}`, url, { status });
+  }
+
+  async function attempt(request: HttpRequest, ctx: ConnectorContext): Promise<AttemptOutcome> {
+    const method = request.method ?? 'GET';
+    let url = urlFor(request);
+    const body = request.body === undefined ? undefined : JSON.stringify(request.body);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    try {
+      for (let redirects = 0; ; redirects++) {
+        const baseHeaders: Record<string, string> = {
+          ...options.headers,
+          ...request.headers,
+          ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
+        };
+        const authHeaders = await options.authenticate({ method, url, headers: baseHeaders, body });
+        secrets = secretsIn(authHeaders);
+        const response = await fetch(url, { method, headers: { ...baseHeaders, ...authHeaders }, body, signal, redirect: 'manual' });
+        const location = response.headers.get('location');
+        if (response.status >= 300 && response.status < 400 && location) {
+          await response.body?.cancel();
+          const target = new URL(location, url);
+          if (target.origin !== baseUrl.origin) {
+            throw failure(
+              'CONFIG_INVALID',
+              `${tool} redirected ${method} ${url.pathname} to another host (${target.origin}); set the location to the API's own URL`,
+              url,
+              { status: response.status },
+            );
+          }
+          if (redirects >= MAX_REDIRECTS) {
+            throw failure('BAD_TOOL_DATA', `${tool} redirected ${method} ${url.pathname} more than ${MAX_REDIRECTS} times`, url);
+          }
+          url = target;
+          continue;
+        }
+        const text = await response.text();
+        return { kind: 'answer', url, status: response.status, headers: response.headers, text };
+      }
+    } catch (error) {
+      if (error instanceof ConnectorError) throw error;
+      if (ctx.signal?.aborted) throw ctx.signal.reason ?? error;
+      const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
+      return { kind: 'unreachable', url, timedOut, cause: networkCause(error) };
+    }
+  }
+
+  async function request(request: HttpRequest, ctx: ConnectorContext): Promise<HttpResponse> {
+    const method = request.method ?? 'GET';
+    const maxAttempts = IDEMPOTENT_METHODS.has(method) ? Math.max(1, policy.maxAttempts) : 1;
+    for (let attemptNo = 1; ; attemptNo++) {
+      const outcome = await attempt(request, ctx);
+      const at = `${method} ${outcome.url.pathname}`;
+      let retry: { type: ErrorType; delayMs: number; serverAsked: boolean; error: ConnectorError };
+
+      if (outcome.kind === 'unreachable') {
+        const what = outcome.timedOut
+          ? `${tool} did not answer ${at} within ${formatMs(timeoutMs)}`
+          : `${tool} could not be reached at ${outcome.url.origin} (${outcome.cause})`;
+        retry = {
+          type: 'TOOL_UNAVAILABLE',
+          delayMs: backoffDelayMs(policy, attemptNo),
+          serverAsked: false,
+          error: failure('TOOL_UNAVAILABLE', what, outcome.url),
+        };
+      } else {
+        const { status, headers, text } = outcome;
+        if (status >= 200 && status < 300) {
+          return { status, headers, url: outcome.url, body: parseJson(text, headers, at) };
+        }
+        const errorBody = parseLenient(text);
+        const rateLimited = isRateLimited(status, headers, vendorMessage(errorBody));
+        if (!rateLimited && !isTransientStatus(status)) {
+          if (request.passStatuses?.includes(status)) return { status, headers, url: outcome.url, body: errorBody };
+          throw statusFailure(request, outcome.url, status, errorBody);
+        }
+        const asked = serverDelayMs(headers, rateLimited);
+        const type: ErrorType = rateLimited ? 'RATE_LIMITED' : 'TOOL_UNAVAILABLE';
+        const delayMs = asked ?? (rateLimited && status !== 429 ? policy.rateLimitFallbackMs : backoffDelayMs(policy, attemptNo));
+        const error = rateLimited
+          ? failure('RATE_LIMITED', `${tool} is rate limiting requests (${status} at ${at})`, outcome.url, { status })
+          : statusFailure(request, outcome.url, status, errorBody);
+        retry = { type, delayMs, serverAsked: asked !== null, error };
+      }
+
+      const exhausted = attemptNo >= maxAttempts;
+      if (exhausted || retry.delayMs > policy.maxDelayMs) {
+        const note = exhausted && maxAttempts > 1 ? ` after ${attemptNo} attempts` : '';
+        const wait = retry.serverAsked ? `; ${tool} asked to wait ${formatMs(retry.delayMs)}` : '';
+        throw new ConnectorError(retry.type, `${retry.error.message}${note}${wait}`, {
+          ...retry.error.details,
+          retryAfterMs: retry.delayMs,
+        });
+      }
+      const reason = `${retry.error.message}; retrying in ${formatMs(retry.delayMs)} (attempt ${attemptNo + 1} of ${maxAttempts})`;
+      ctx.logger.warn({ tool, url: retry.error.details.url, status: retry.error.details.status, waitMs: retry.delayMs }, reason);
+      ctx.onWait?.(retry.delayMs, reason);
+      await sleep(retry.delayMs, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
+    }
+  }
+
+  return {
+    toolName: tool,
+    baseUrl,
+    request,
+    failureFor: (req, response) => statusFailure(req, response.url, response.status, response.body),
+  };
+}
+
+type AttemptOutcome =
+  | { kind: 'answer'; url: URL; status: number; headers: Headers; text: string }
+  | { kind: 'unreachable'; url: URL; timedOut: boolean; cause: string };
+
+function parseBaseUrl(location: string, tool: string): URL {
+  let url: URL;
+  try {
+    url = new URL(location);
+  } catch {
+    throw new ConnectorError('CONFIG_INVALID', `The ${tool} location "${location}" is not a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new ConnectorError('CONFIG_INVALID', `The ${tool} location must be an http(s) URL, not ${url.protocol}`);
+  }
+  if (url.username || url.password) {
+    throw new ConnectorError('CONFIG_INVALID', `The ${tool} location must not contain credentials; put them in the secret`);
+  }
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+/** Origin and path only: queries may carry filters, and nothing after the path is needed to locate a failure. */
+function displayUrl(url: URL): string {
+  return `${url.origin}${url.pathname}`;
+}
+
+function parseJson(text: string, headers: Headers, at: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    const type = headers.get('content-type') ?? 'no content type';
+    throw new ConnectorError('BAD_TOOL_DATA', `The answer to ${at} is not valid JSON (${type}, ${text.length} bytes)`);
+  }
+}
+
+function parseLenient(text: string): unknown {
+  if (text.trim() === '') return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return text;
+  }
+}
+
+/** The tool's own explanation from an error body (`{ message }`, `{ error }`, `{ errors: [...] }`, or plain text), shortened. */
+export function vendorMessage(body: unknown): string | null {
+  let said: unknown = null;
+  if (typeof body === 'string') said = body;
+  else if (body && typeof body === 'object') {
+    const record = body as Record<string, unknown>;
+    said = record.message ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? null;
+    if (said === null && Array.isArray(record.errors)) said = record.errors.map((e) => vendorMessage(e) ?? '').join('; ');
+  }
+  if (typeof said !== 'string') return null;
+  const oneLine = said.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  if (!oneLine) return null;
+  return oneLine.length > 200 ? `${oneLine.slice(0, 197)}...` : oneLine;
+}
+
+function networkCause(error: unknown): string {
+  const cause = error instanceof Error ? (error.cause as { code?: unknown; message?: unknown } | undefined) : undefined;
+  if (cause && typeof cause.code === 'string') return cause.code;
+  if (cause && typeof cause.message === 'string') return cause.message;
+  return error instanceof Error ? error.message : String(error);
+}
+
+function formatMs(ms: number): string {
+  return ms >= 1000 ? `${(ms / 1000).toFixed(ms % 1000 === 0 ? 0 : 1)} s` : `${ms} ms`;
+}

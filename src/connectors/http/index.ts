@@ -1,0 +1,23 @@
+export { apiKeyHeaderAuth, basicAuth, bearerAuth, secretsIn, tokenAuth, type Authenticator, type RequestToSign } from './auth.js';
+export {
+  createHttpClient,
+  vendorMessage,
+  type HttpClient,
+  type HttpClientOptions,
+  type HttpRequest,
+  type HttpResponse,
+  type HttpTuning,
+  type NotFoundMeaning,
+  type QueryValue,
+} from './client.js';
+export {
+  nextLink,
+  nextLinkParam,
+  paginateByCursor,
+  paginateByLinkHeader,
+  paginateByPageNumber,
+  paginateUntilEmptyPage,
+  type ItemsOf,
+  type Page,
+} from './paginate.js';
+export { DEFAULT_RETRY_POLICY, backoffDelayMs, isRateLimited, isTransientStatus, serverDelayMs, type RetryPolicy } from './retry-policy.js';

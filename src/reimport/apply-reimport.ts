@@ -1,0 +1,266 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import {
+  SEVERITIES,
+  SEVERITY_RANK,
+  type ImportCounts,
+  type MatchingAlgorithm,
+  type Severity,
+  type SeverityCounts,
+} from '../domain.js';
+
+export interface ReimportInput {
+  importId: string;
+  fetchId: string;
+  testId: string;
+  operationId: string | null;
+  matching: MatchingAlgorithm;
+  minSeverity: Severity;
+  /** The sync time: `mitigated_at` of what closes, `last_seen_at` of what matched. */
+  now: Date;
+}
+
+export interface ReimportResult {
+  importId: string;
+  counts: ImportCounts;
+  severityBefore: SeverityCounts;
+  severityAfter: SeverityCounts;
+  /** True when this fetch had already been applied: nothing changed this time. */
+  alreadyApplied: boolean;
+}
+
+/** Tool-owned fields a sync refreshes on a match, unless a person edited that field. */
+const REFRESHED_FIELDS = [
+  'severity',
+  'title',
+  'description',
+  'mitigation',
+  'references',
+  'line',
+  'cvss_vector',
+  'cvss_score',
+  'cwes',
+  'vulnerability_ids',
+  'endpoint',
+] as const;
+
+const severityRankSql = (column: string) =>
+  `(case ${column} ${SEVERITIES.map((s) => `when '${s}' then ${SEVERITY_RANK[s]}`).join(' ')} end)`;
+
+/** A field is the tool's to refresh unless a person edited it. */
+const toolOwns = (field: string) => `not coalesce(f.person_edited_fields @> '["${field}"]', false)`;
+
+const fieldChanged = (field: string) => `(${toolOwns(field)} and f."${field}" is distinct from i."${field}")`;
+
+/** New value of a refreshed field: the tool's, unless a person edited it. */
+const refreshedValue = (field: string) => `"${field}" = case when ${toolOwns(field)} then i."${field}" else f."${field}" end`;
+
+/** Tool-reported triage decides `active` for what a person has not triaged. */
+const toolTriaged = (alias: string) => `(${alias}.false_p or ${alias}.risk_accepted or ${alias}.out_of_scope)`;
+
+function identitySql(matching: MatchingAlgorithm): string {
+  switch (matching) {
+    case 'unique_id_from_tool':
+      return `coalesce('u:' || s.unique_id_from_tool, 'row:' || s.id)`;
+    case 'hash_code':
+      return `coalesce('h:' || s.hash_code, 'row:' || s.id)`;
+    case 'unique_id_or_hash':
+      return `coalesce('u:' || s.unique_id_from_tool, 'h:' || s.hash_code, 'row:' || s.id)`;
+  }
+}
+
+function candidatesSql(matching: MatchingAlgorithm): string {
+  const byUid = `select i.incoming_id, f.id as finding_id from incoming i
+      join finding f on f.test_id = ? and f.unique_id_from_tool = i.unique_id_from_tool`;
+  const byHash = `select i.incoming_id, f.id as finding_id from incoming i
+      join finding f on f.test_id = ? and f.hash_code = i.hash_code`;
+  switch (matching) {
+    case 'unique_id_from_tool':
+      return byUid;
+    case 'hash_code':
+      return byHash;
+    case 'unique_id_or_hash':
+      return `${byUid} union ${byHash}`;
+  }
+}
+
+async function severityCounts(em: EntityManager, testId: string): Promise<SeverityCounts> {
+  const rows = await em.execute<{ severity: Severity; n: string }[]>(
+    'select severity, count(*) as n from finding where test_id = ? and active group by severity',
+    [testId],
+  );
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as SeverityCounts;
+  for (const row of rows) counts[row.severity] = Number(row.n);
+  return counts;
+}
+
+/**
+ * The reimport (SPEC §4) of one staged fetch into one Test, as set-based SQL in one transaction:
+ * incoming items below `minSeverity` are dropped, duplicates collapse, each incoming item matches the
+ * oldest existing finding with its identity (other matches close), and then every finding gets exactly
+ * one outcome — created, updated/untouched, reactivated, or closed — recorded as a FindingAction.
+ * A person's triage (false positive, risk accepted, out of scope) is never changed.
+ *
+ * Idempotent: the Import row is keyed by the fetch, so applying the same fetch again returns the first
+ * result and changes nothing. The Test row is locked for the transaction, so two imports into one Test
+ * run one after the other while imports into different Tests never wait on each other.
+ */
+export async function applyReimportSql(em: EntityManager, input: ReimportInput): Promise<ReimportResult> {
+  return em.transactional(async (tx) => {
+    const locked = await tx.execute('select id from test where id = ? for update', [input.testId]);
+    if (locked.length === 0) throw new Error(`test ${input.testId} does not exist`);
+
+    const previous = await tx.execute<
+      { id: string; created: number; closed: number; reactivated: number; untouched: number; updated: number; severity_before: SeverityCounts; severity_after: SeverityCounts }[]
+    >('select * from finding_import where fetch_id = ?', [input.fetchId]);
+    if (previous[0]) {
+      const p = previous[0];
+      return {
+        importId: p.id,
+        counts: { created: p.created, closed: p.closed, reactivated: p.reactivated, untouched: p.untouched, updated: p.updated },
+        severityBefore: p.severity_before,
+        severityAfter: p.severity_after,
+        alreadyApplied: true,
+      };
+    }
+
+    const severityBefore = await severityCounts(tx, input.testId);
+    const now = input.now.toISOString();
+
+    await tx.execute(
+      `insert into finding_import (id, test_id, operation_id, fetch_id, severity_before, severity_after, settings, created_at)
+       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
+      [
+        input.importId,
+        input.testId,
+        input.operationId,
+        input.fetchId,
+        JSON.stringify(severityBefore),
+        JSON.stringify(severityBefore),
+        JSON.stringify({ matching: input.matching, minSeverity: input.minSeverity }),
+        now,
+      ],
+    );
+
+    // Incoming items at or above min_severity, one per identity (the first fetched wins).
+    await tx.execute(
+      `create temp table incoming on commit drop as
+       select distinct on (identity) s.*, s.id as incoming_id
+       from (select s.*, ${identitySql(input.matching)} as identity from staged_finding s
+             where s.fetch_id = ? and ${severityRankSql('s.severity')} >= ?) s
+       order by identity, s.id`,
+      [input.fetchId, SEVERITY_RANK[input.minSeverity]],
+    );
+    if (input.matching === 'unique_id_or_hash') {
+      // Items with different tool ids but the same hash are the same finding too.
+      await tx.execute(
+        `delete from incoming i using incoming j
+         where i.hash_code is not null and i.hash_code = j.hash_code and j.incoming_id < i.incoming_id`,
+      );
+    }
+
+    // Every existing finding that matches an incoming item; per incoming item the oldest is the winner.
+    await tx.execute(
+      `create temp table candidate on commit drop as
+       select incoming_id, finding_id,
+              row_number() over (partition by incoming_id order by finding_id) as rank
+       from (${candidatesSql(input.matching)}) c`,
+      input.matching === 'unique_id_or_hash' ? [input.testId, input.testId] : [input.testId],
+    );
+    // A finding wins for at most one incoming item; an item whose winner was taken collapses into it.
+    await tx.execute(
+      `create temp table winner on commit drop as
+       select distinct on (finding_id) incoming_id, finding_id from candidate where rank = 1 order by finding_id, incoming_id`,
+    );
+    await tx.execute(
+      `delete from incoming i using candidate c
+       where c.incoming_id = i.incoming_id and c.rank = 1 and not exists (select 1 from winner w where w.incoming_id = i.incoming_id)`,
+    );
+
+    // One outcome per matched finding.
+    const changed = [
+      ...REFRESHED_FIELDS.map(fieldChanged),
+      'f.false_p is distinct from i.false_p',
+      'f.risk_accepted is distinct from i.risk_accepted',
+      'f.out_of_scope is distinct from i.out_of_scope',
+    ].join(' or ');
+    await tx.execute(
+      `create temp table outcome on commit drop as
+       select w.finding_id, w.incoming_id,
+              case when f.triaged_by_person then 'untouched'
+                   when f.is_mitigated then 'reactivated'
+                   when ${changed} then 'updated'
+                   else 'untouched' end as action
+       from winner w join incoming i on i.incoming_id = w.incoming_id join finding f on f.id = w.finding_id`,
+    );
+    // Reactivated and updated findings take the tool's view (a person's triage never reaches here).
+    await tx.execute(
+      `update finding f set
+         active = not ${toolTriaged('i')}, is_mitigated = false, mitigated_at = null, last_seen_at = ?,
+         false_p = i.false_p, risk_accepted = i.risk_accepted, out_of_scope = i.out_of_scope, raw = i.raw,
+         ${REFRESHED_FIELDS.map(refreshedValue).join(', ')}
+       from outcome o join incoming i on i.incoming_id = o.incoming_id
+       where f.id = o.finding_id and o.action in ('reactivated', 'updated')`,
+      [now],
+    );
+    await tx.execute(
+      `update finding f set last_seen_at = ? from outcome o where f.id = o.finding_id and o.action = 'untouched'`,
+      [now],
+    );
+    await tx.execute(
+      `insert into finding_action (import_id, finding_id, action, created_at)
+       select ?, finding_id, action, ? from outcome order by finding_id`,
+      [input.importId, now],
+    );
+
+    const action = (name: string, findingIds: string) =>
+      `insert into finding_action (import_id, finding_id, action, created_at) select '${input.importId}', id, '${name}', '${now}' from ${findingIds}`;
+
+    // Open findings this fetch did not report (including losing duplicate matches) close.
+    await tx.execute(
+      `with touched as (
+         update finding f set active = false, is_mitigated = true, mitigated_at = ?
+         where f.test_id = ? and f.active and not f.is_mitigated and not f.triaged_by_person
+           and not exists (select 1 from winner w where w.finding_id = f.id)
+         returning f.id)
+       ${action('closed', 'touched')}`,
+      [now, input.testId],
+    );
+
+    // Incoming items with no match are new findings.
+    await tx.execute(
+      `with touched as (
+         insert into finding (test_id, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
+           cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
+           vuln_id_from_tool, hash_code, false_p, risk_accepted, out_of_scope, raw, active, verified, is_mitigated,
+           triaged_by_person, first_seen_at, last_seen_at, created_at)
+         select ?, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
+           cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
+           vuln_id_from_tool, hash_code, false_p, risk_accepted, out_of_scope, raw, not ${toolTriaged('i')}, false, false,
+           false, ?, ?, ?
+         from incoming i
+         where not exists (select 1 from winner w where w.incoming_id = i.incoming_id)
+         order by i.incoming_id
+         returning id)
+       ${action('created', 'touched')}`,
+      [input.testId, now, now, now],
+    );
+
+    const countRows = await tx.execute<{ action: keyof ImportCounts; n: string }[]>(
+      'select action, count(*) as n from finding_action where import_id = ? group by action',
+      [input.importId],
+    );
+    const counts: ImportCounts = { created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 };
+    for (const row of countRows) counts[row.action] = Number(row.n);
+    const severityAfter = await severityCounts(tx, input.testId);
+
+    await tx.execute(
+      `update finding_import set created = ?, closed = ?, reactivated = ?, untouched = ?, updated = ?, severity_after = ?::jsonb
+       where id = ?`,
+      [counts.created, counts.closed, counts.reactivated, counts.untouched, counts.updated, JSON.stringify(severityAfter), input.importId],
+    );
+    await tx.execute(`update sync_fetch set status = 'applied' where id = ?`, [input.fetchId]);
+    await tx.execute('delete from staged_finding where fetch_id = ?', [input.fetchId]);
+
+    return { importId: input.importId, counts, severityBefore, severityAfter, alreadyApplied: false };
+  });
+}

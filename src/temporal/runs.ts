@@ -1,0 +1,189 @@
+import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { Operation, type Connector, type ToolRecord } from '../db/entities.js';
+import { ConnectorIdKey, ProductIdKey, RecordIdKey, ToolKey, TriggerKey } from '../search-attributes.js';
+import { recordSyncWorkflowId } from '../workflow-ids.js';
+import type { ConnectorDiscoverInput } from '../workflows/connector-discover.js';
+import type { ConnectorSyncInput } from '../workflows/connector-sync.js';
+import type { RecordSyncInput } from '../workflows/record-sync.js';
+import { temporalRunUrl } from './links.js';
+
+export interface RunStarted {
+  operationId: string;
+  workflowId: string;
+  runId: string;
+  temporalUrl: string;
+  /** True when a run already in progress was joined instead of starting a second one. */
+  attached: boolean;
+}
+
+export interface RunStarterDeps {
+  client: Client;
+  taskQueue: string;
+  temporalUiUrl: string;
+  /** Record syncs a connector sync runs at once. */
+  syncConcurrency?: number;
+}
+
+type ConnectorRef = Pick<Connector, 'id' | 'tool' | 'label'>;
+
+/**
+ * Starts runs on behalf of a person (the API), one Operation per run. A sync asked for while the same
+ * connector or record is already syncing joins the running one (`attached: true`) instead of starting
+ * a second; the check and the new Operation are taken under a per-connector advisory lock.
+ */
+export function createRunStarter(deps: RunStarterDeps) {
+  const { client, taskQueue } = deps;
+  const namespace = client.options.namespace;
+  const url = (workflowId: string, runId: string | null) => temporalRunUrl(deps.temporalUiUrl, namespace, workflowId, runId);
+
+  async function isRunning(workflowId: string, runId?: string | null): Promise<{ runId: string; parentWorkflowId?: string } | null> {
+    try {
+      const d = await client.workflow.getHandle(workflowId, runId ?? undefined).describe();
+      return d.status.name === 'RUNNING' ? { runId: d.runId, parentWorkflowId: d.parentExecution?.workflowId ?? undefined } : null;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /** An Operation believed active whose workflow is not running (or never started) is closed as failed. */
+  async function settleAbandoned(em: EntityManager, op: Operation): Promise<void> {
+    op.status = 'failed';
+    op.endedAt = new Date();
+    op.error = { type: 'ABANDONED', message: 'the run is no longer running in Temporal' };
+    await em.flush();
+  }
+
+  async function activeOperation(em: EntityManager, where: { connector: string; record: string | null; type: 'sync' | 'discover' }) {
+    const ops = await em.find(Operation, { ...where, status: { $in: ['pending', 'running'] } }, { orderBy: { createdAt: 'desc' } });
+    for (const op of ops) {
+      const running = await isRunning(op.workflowId, op.runId);
+      if (running) return { op, runId: running.runId };
+      if (op.createdAt.getTime() < Date.now() - 60_000 || op.runId) await settleAbandoned(em, op);
+    }
+    return null;
+  }
+
+  async function lockConnector(em: EntityManager, connectorId: string): Promise<void> {
+    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`vulnsync:connector:${connectorId}`]);
+  }
+
+  function attachedTo(op: Operation, runId: string): RunStarted {
+    return { operationId: op.id, workflowId: op.workflowId, runId, temporalUrl: url(op.workflowId, runId), attached: true };
+  }
+
+  async function newOperation(em: EntityManager, fields: { connector: string; record: string | null; type: 'sync' | 'discover'; workflowId: (id: string) => string }) {
+    const id = crypto.randomUUID();
+    const op = em.create(Operation, {
+      id,
+      connector: fields.connector,
+      record: fields.record,
+      type: fields.type,
+      trigger: 'manual',
+      status: 'pending',
+      workflowId: fields.workflowId(id),
+    });
+    await em.flush();
+    return op;
+  }
+
+  async function recordStarted(em: EntityManager, op: Operation, runId: string): Promise<RunStarted> {
+    await em.execute('update operation set run_id = coalesce(run_id, ?) where id = ?', [runId, op.id]);
+    return { operationId: op.id, workflowId: op.workflowId, runId, temporalUrl: url(op.workflowId, runId), attached: false };
+  }
+
+  return {
+    /** Starts a sync of every mapped Record of the connector, or joins the one running. */
+    async syncConnector(em: EntityManager, connector: ConnectorRef): Promise<RunStarted> {
+      const op = await em.transactional(async (tx) => {
+        await lockConnector(tx, connector.id);
+        const active = await activeOperation(tx, { connector: connector.id, record: null, type: 'sync' });
+        if (active) return attachedTo(active.op, active.runId);
+        return newOperation(tx, { connector: connector.id, record: null, type: 'sync', workflowId: (id) => `connector-sync/${connector.id}/manual-${id}` });
+      });
+      if ('attached' in op) return op;
+      const input: ConnectorSyncInput = { connectorId: connector.id, trigger: 'manual', operationId: op.id, concurrency: deps.syncConcurrency };
+      const handle = await client.workflow.start('connectorSync', {
+        workflowId: op.workflowId,
+        taskQueue,
+        args: [input],
+        typedSearchAttributes: [
+          { key: ConnectorIdKey, value: connector.id },
+          { key: ToolKey, value: connector.tool },
+          { key: TriggerKey, value: 'manual' },
+        ],
+        staticSummary: `Manual sync of ${connector.tool} connector "${connector.label}"`,
+      });
+      return recordStarted(em, op, handle.firstExecutionRunId);
+    },
+
+    /** Starts a sync of one Record, or joins the sync of that record already running (alone or in a connector sync). */
+    async syncRecord(em: EntityManager, connector: ConnectorRef, record: Pick<ToolRecord, 'id' | 'name'> & { productId: string | null }): Promise<RunStarted> {
+      const workflowId = recordSyncWorkflowId(connector.id, record.id);
+      const attach = async (): Promise<RunStarted | null> => {
+        const running = await isRunning(workflowId);
+        if (!running) return null;
+        const own = await em.findOne(Operation, { workflowId, runId: running.runId });
+        const parent = !own && running.parentWorkflowId ? await em.findOne(Operation, { workflowId: running.parentWorkflowId }, { orderBy: { createdAt: 'desc' } }) : null;
+        const op = own ?? parent;
+        if (!op) return null;
+        return { operationId: op.id, workflowId, runId: running.runId, temporalUrl: url(workflowId, running.runId), attached: true };
+      };
+      const existing = await attach();
+      if (existing) return existing;
+      const op = await em.transactional(async (tx) => {
+        await lockConnector(tx, connector.id);
+        const active = await activeOperation(tx, { connector: connector.id, record: record.id, type: 'sync' });
+        if (active) return attachedTo(active.op, active.runId);
+        return newOperation(tx, { connector: connector.id, record: record.id, type: 'sync', workflowId: () => workflowId });
+      });
+      if ('attached' in op) return op;
+      const input: RecordSyncInput = { connectorId: connector.id, recordId: record.id, trigger: 'manual', operationId: op.id };
+      try {
+        const handle = await client.workflow.start('recordSync', {
+          workflowId,
+          taskQueue,
+          args: [input],
+          typedSearchAttributes: [
+            { key: ConnectorIdKey, value: connector.id },
+            { key: RecordIdKey, value: record.id },
+            ...(record.productId ? [{ key: ProductIdKey, value: record.productId }] : []),
+            { key: ToolKey, value: connector.tool },
+            { key: TriggerKey, value: 'manual' },
+          ],
+          staticSummary: `Manual sync of record "${record.name}" (${connector.tool} connector "${connector.label}")`,
+        });
+        return recordStarted(em, op, handle.firstExecutionRunId);
+      } catch (err) {
+        if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
+        await em.execute('delete from operation where id = ?', [op.id]);
+        const joined = await attach();
+        if (joined) return joined;
+        throw err;
+      }
+    },
+
+    /** Starts an on-demand discovery of the connector's Records. */
+    async discoverConnector(em: EntityManager, connector: ConnectorRef): Promise<RunStarted> {
+      const op = await newOperation(em, { connector: connector.id, record: null, type: 'discover', workflowId: (id) => `discover/${connector.id}/${id}` });
+      const input: ConnectorDiscoverInput = { connectorId: connector.id, trigger: 'manual', operationId: op.id };
+      const handle = await client.workflow.start('connectorDiscover', {
+        workflowId: op.workflowId,
+        taskQueue,
+        args: [input],
+        typedSearchAttributes: [
+          { key: ConnectorIdKey, value: connector.id },
+          { key: ToolKey, value: connector.tool },
+          { key: TriggerKey, value: 'manual' },
+        ],
+        staticSummary: `Discover the projects of ${connector.tool} connector "${connector.label}"`,
+      });
+      return recordStarted(em, op, handle.firstExecutionRunId);
+    },
+
+    temporalUrl: url,
+  };
+}
+
+export type RunStarter = ReturnType<typeof createRunStarter>;

@@ -1,0 +1,101 @@
+import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
+import type { MikroORM } from '@mikro-orm/postgresql';
+import type { Logger } from 'pino';
+import { Connector } from '../db/entities.js';
+import { ConnectorIdKey, ToolKey, TriggerKey } from '../search-attributes.js';
+import { connectorScheduleId, connectorSyncWorkflowId } from '../workflow-ids.js';
+import type { ConnectorSyncInput } from '../workflows/connector-sync.js';
+
+export interface ScheduleSettings {
+  taskQueue: string;
+  /** Random delay added to each daily run, so many connectors do not all start at once. */
+  jitter?: string;
+  /** How late a missed run (server down) may still start. */
+  catchupWindow?: string;
+}
+
+type ScheduledConnector = Pick<Connector, 'id' | 'tool' | 'label' | 'enabled' | 'scheduleHour' | 'scheduleMinute' | 'scheduleTimezone'>;
+
+/** The Schedule of one connector: daily at its hour and minute in its timezone, overlap SKIP. */
+export function connectorScheduleOptions(connector: ScheduledConnector, settings: ScheduleSettings): ScheduleOptions {
+  const input: ConnectorSyncInput = { connectorId: connector.id, trigger: 'scheduled' };
+  return {
+    scheduleId: connectorScheduleId(connector.id),
+    memo: { vulnsyncTaskQueue: settings.taskQueue },
+    spec: {
+      calendars: [{ hour: connector.scheduleHour, minute: connector.scheduleMinute, comment: 'daily sync' }],
+      timezone: connector.scheduleTimezone,
+      jitter: settings.jitter ?? '10m',
+    },
+    action: {
+      type: 'startWorkflow',
+      workflowType: 'connectorSync',
+      workflowId: connectorSyncWorkflowId(connector.id),
+      taskQueue: settings.taskQueue,
+      args: [input],
+      typedSearchAttributes: [
+        { key: ConnectorIdKey, value: connector.id },
+        { key: ToolKey, value: connector.tool },
+        { key: TriggerKey, value: 'scheduled' },
+      ],
+      staticSummary: `Scheduled sync of ${connector.tool} connector "${connector.label}"`,
+    },
+    policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: settings.catchupWindow ?? '1h' },
+    state: { paused: !connector.enabled, note: connector.enabled ? undefined : 'connector disabled' },
+  };
+}
+
+/** Creates the connector's Schedule, or brings an existing one in line with the connector. Idempotent. */
+export async function upsertConnectorSchedule(client: Client, connector: ScheduledConnector, settings: ScheduleSettings): Promise<void> {
+  const options = connectorScheduleOptions(connector, settings);
+  const handle = client.schedule.getHandle(options.scheduleId);
+  try {
+    await handle.update((previous) => ({
+      ...previous,
+      spec: options.spec,
+      action: options.action,
+      policies: { ...previous.policies, ...options.policies },
+      state: { ...previous.state, paused: !connector.enabled, note: options.state?.note },
+    }));
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+    await client.schedule.create(options);
+  }
+}
+
+export async function deleteConnectorSchedule(client: Client, connectorId: string): Promise<void> {
+  try {
+    await client.schedule.getHandle(connectorScheduleId(connectorId)).delete();
+  } catch (err) {
+    if (!(err instanceof ScheduleNotFoundError)) throw err;
+  }
+}
+
+export async function describeConnectorSchedule(client: Client, connectorId: string): Promise<ScheduleDescription | null> {
+  try {
+    return await client.schedule.getHandle(connectorScheduleId(connectorId)).describe();
+  } catch (err) {
+    if (err instanceof ScheduleNotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Makes Temporal's schedules match the connectors table (run at worker start): every connector has its
+ * schedule with its current settings, and schedules of deleted connectors are removed. Only schedules this
+ * deployment made (same task queue, kept in the memo) are considered, so deployments can share a namespace.
+ */
+export async function reconcileSchedules(client: Client, orm: MikroORM, settings: ScheduleSettings, logger: Logger): Promise<void> {
+  const connectors = await orm.em.fork().find(Connector, {});
+  const wanted = new Set(connectors.map((c) => connectorScheduleId(c.id)));
+  for (const connector of connectors) await upsertConnectorSchedule(client, connector, settings);
+  let removed = 0;
+  for await (const schedule of client.schedule.list()) {
+    const ours = schedule.memo?.vulnsyncTaskQueue === settings.taskQueue;
+    if (ours && /^connector-.+-sync$/.test(schedule.scheduleId) && !wanted.has(schedule.scheduleId)) {
+      await client.schedule.getHandle(schedule.scheduleId).delete();
+      removed++;
+    }
+  }
+  logger.info({ schedules: connectors.length, removed }, 'connector schedules reconciled');
+}

@@ -1,0 +1,181 @@
+import {
+  ApplicationFailure,
+  CancellationScope,
+  ParentClosePolicy,
+  continueAsNew,
+  defineQuery,
+  isCancellation,
+  setCurrentDetails,
+  setHandler,
+  startChild,
+  workflowInfo,
+} from '@temporalio/workflow';
+import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
+import type { OperationSummary } from '../db/entities.js';
+import type { OperationTrigger } from '../domain.js';
+import { ConnectorIdKey, ProductIdKey, RecordIdKey, ToolKey, TriggerKey } from '../search-attributes.js';
+import { recordSyncWorkflowId } from '../workflow-ids.js';
+import { recordSync } from './record-sync.js';
+import { db, describeFailure } from './shared.js';
+
+/** State carried across continue-as-new; ids and counts only. */
+export interface ConnectorSyncState {
+  operationId: string;
+  tool: string;
+  afterId: string | null;
+  summary: OperationSummary;
+  failures: { recordId: string; type: string; message: string }[];
+}
+
+export interface ConnectorSyncInput {
+  connectorId: string;
+  trigger: OperationTrigger;
+  /** The Operation the API created for a manual run; scheduled runs create their own. */
+  operationId?: string | null;
+  /** How many record syncs run at once. */
+  concurrency?: number;
+  /** Record syncs started per run before continuing as new (keeps history small for large connectors). */
+  recordsPerRun?: number;
+  /** Set only by continue-as-new. */
+  state?: ConnectorSyncState;
+}
+
+export interface ConnectorSyncResult {
+  operationId: string;
+  status: 'succeeded' | 'partial' | 'failed';
+  summary: OperationSummary;
+}
+
+export const connectorProgressQuery = defineQuery<Record<string, unknown>>('progress');
+
+const MAX_FAILURES_KEPT = 100;
+const PAGE_SIZE = 100;
+
+/**
+ * Syncs a whole connector: discovers its Records, then runs one `recordSync` child per mapped Record in
+ * a bounded window, continuing as new every `recordsPerRun` records so connectors with thousands of
+ * Records keep a small history. One failed Record makes the Operation `partial`, never a lost run.
+ */
+export async function connectorSync(input: ConnectorSyncInput): Promise<ConnectorSyncResult> {
+  const info = workflowInfo();
+  const concurrency = Math.max(1, input.concurrency ?? 4);
+  const recordsPerRun = Math.max(concurrency, input.recordsPerRun ?? 500);
+  let state: ConnectorSyncState;
+  const inFlight = new Map<string, Promise<void>>();
+  const progress = () => ({ ...state?.summary, inFlight: inFlight.size, failures: state?.failures.length ?? 0 });
+  setHandler(connectorProgressQuery, progress);
+
+  if (input.state) {
+    state = input.state;
+  } else {
+    const { operationId } = await db.startOperation({
+      operationId: input.operationId ?? null,
+      connectorId: input.connectorId,
+      type: 'sync',
+      trigger: input.trigger,
+      workflowId: info.workflowId,
+      runId: info.runId,
+    });
+    state = { operationId, tool: '', afterId: null, summary: { records: 0, recordsSucceeded: 0, recordsFailed: 0, recordsSkipped: 0, fetched: 0, created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 }, failures: [] };
+    try {
+      const discovered = await db.discoverRecords({ connectorId: input.connectorId });
+      state.tool = discovered.tool;
+      state.summary.discovered = discovered.discovered;
+    } catch (err) {
+      const failure = isCancellation(err) ? { type: 'CANCELLED', message: 'the run was cancelled' } : describeFailure(err);
+      await CancellationScope.nonCancellable(() =>
+        db.finishOperation({ operationId, status: 'failed', summary: state.summary, error: failure }),
+      );
+      if (isCancellation(err)) throw err;
+      throw ApplicationFailure.create({ type: failure.type, message: `discover failed: ${failure.message}`, nonRetryable: true });
+    }
+  }
+
+  const summary = state.summary;
+  const add = (key: keyof OperationSummary, n = 1) => {
+    summary[key] = (summary[key] ?? 0) + n;
+  };
+
+  async function syncOne(recordId: string, productId: string): Promise<void> {
+    try {
+      const child = await startChild(recordSync, {
+        workflowId: recordSyncWorkflowId(input.connectorId, recordId),
+        args: [{ connectorId: input.connectorId, recordId, trigger: input.trigger, parentOperationId: state.operationId }],
+        parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
+        typedSearchAttributes: [
+          { key: ConnectorIdKey, value: input.connectorId },
+          { key: RecordIdKey, value: recordId },
+          { key: ProductIdKey, value: productId },
+          { key: ToolKey, value: state.tool },
+          { key: TriggerKey, value: input.trigger },
+        ],
+        staticSummary: `Sync record ${recordId} of connector ${input.connectorId} (${input.trigger})`,
+      });
+      const result = await child.result();
+      if (result.status === 'skipped') {
+        add('recordsSkipped');
+        return;
+      }
+      add('recordsSucceeded');
+      add('fetched', result.items ?? 0);
+      for (const key of ['created', 'closed', 'reactivated', 'untouched', 'updated'] as const) add(key, result.counts?.[key] ?? 0);
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        add('recordsSkipped');
+        return;
+      }
+      if (isCancellation(err)) throw err;
+      add('recordsFailed');
+      const failure = describeFailure(err);
+      if (state.failures.length < MAX_FAILURES_KEPT) state.failures.push({ recordId, ...failure });
+    }
+  }
+
+  let startedThisRun = 0;
+  let exhausted = false;
+  try {
+    while (!exhausted && startedThisRun < recordsPerRun) {
+      const page = await db.listSyncableRecords({
+        connectorId: input.connectorId,
+        afterId: state.afterId,
+        limit: Math.min(PAGE_SIZE, recordsPerRun - startedThisRun),
+      });
+      if (page.records.length === 0) exhausted = true;
+      for (const { recordId, productId } of page.records) {
+        while (inFlight.size >= concurrency) await Promise.race(inFlight.values());
+        const running = syncOne(recordId, productId).finally(() => inFlight.delete(recordId));
+        inFlight.set(recordId, running);
+        add('records');
+        state.afterId = recordId;
+        startedThisRun++;
+        setCurrentDetails(`${summary.records} records started, ${summary.recordsFailed} failed`);
+      }
+    }
+    await Promise.all(inFlight.values());
+  } catch (err) {
+    if (isCancellation(err)) {
+      await CancellationScope.nonCancellable(() =>
+        db.finishOperation({ operationId: state.operationId, status: 'failed', summary, error: { type: 'CANCELLED', message: 'the run was cancelled' } }),
+      );
+    }
+    throw err;
+  }
+
+  if (!exhausted) {
+    return continueAsNew<typeof connectorSync>({ ...input, state });
+  }
+
+  const failed = summary.recordsFailed ?? 0;
+  const status = failed === 0 ? 'succeeded' : failed === summary.records ? 'failed' : 'partial';
+  await db.finishOperation({
+    operationId: state.operationId,
+    status,
+    summary,
+    error: failed > 0 ? { type: 'RECORDS_FAILED', message: `${failed} of ${summary.records} records failed`, records: state.failures } : null,
+  });
+  setCurrentDetails(
+    `${status}: ${summary.records} records (${failed} failed, ${summary.recordsSkipped} skipped) — ` +
+      `${summary.created} created, ${summary.closed} closed, ${summary.reactivated} reactivated, ${summary.updated} updated, ${summary.untouched} untouched`,
+  );
+  return { operationId: state.operationId, status, summary };
+}

@@ -1,0 +1,111 @@
+import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import type { ImportCounts, OperationTrigger } from '../domain.js';
+import { ProductIdKey } from '../search-attributes.js';
+import { db, describeFailure, reimport, tool } from './shared.js';
+
+export interface RecordSyncInput {
+  connectorId: string;
+  recordId: string;
+  trigger: OperationTrigger;
+  /** The Operation the API created for this run (a single-record sync started by a person). */
+  operationId?: string | null;
+  /** Set when this run is one record of a connector sync, which owns the Operation. */
+  parentOperationId?: string | null;
+}
+
+export interface RecordSyncResult {
+  status: 'succeeded' | 'skipped';
+  reason?: string;
+  importId?: string;
+  items?: number;
+  counts?: ImportCounts;
+}
+
+export interface RecordSyncProgress {
+  phase: 'preparing' | 'fetching' | 'applying' | 'succeeded' | 'skipped' | 'failed';
+  fetchedItems?: number;
+  counts?: ImportCounts;
+  error?: { type: string; message: string };
+}
+
+export const progressQuery = defineQuery<RecordSyncProgress | Record<string, unknown>>('progress');
+
+/**
+ * Syncs one mapped Record: fetch its current findings into staging (resumable), then reimport them in
+ * one transaction. Only ids and counts pass through history. A failed fetch never reaches the
+ * reimport, so it closes nothing; the run then fails with the typed error an operator can act on.
+ * Workflow id `sync/<connectorId>/<recordId>`: one sync of a record at a time.
+ */
+export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResult> {
+  const progress: RecordSyncProgress = { phase: 'preparing' };
+  setHandler(progressQuery, () => progress);
+
+  const info = workflowInfo();
+  const ownOperation = !input.parentOperationId;
+  const operationId = ownOperation
+    ? (
+        await db.startOperation({
+          operationId: input.operationId ?? null,
+          connectorId: input.connectorId,
+          recordId: input.recordId,
+          type: 'sync',
+          trigger: input.trigger,
+          workflowId: info.workflowId,
+          runId: info.runId,
+        })
+      ).operationId
+    : input.parentOperationId!;
+
+  try {
+    const prepared = await db.prepareRecordSync({ connectorId: input.connectorId, recordId: input.recordId });
+    setCurrentDetails(`**${prepared.tool}** · ${prepared.connectorLabel} · record _${prepared.recordName}_`);
+    if (!prepared.syncable || !prepared.testId) {
+      progress.phase = 'skipped';
+      if (ownOperation) await db.finishOperation({ operationId, status: 'succeeded', summary: { records: 1, recordsSkipped: 1 } });
+      return { status: 'skipped', reason: prepared.reason };
+    }
+    if (prepared.productId) upsertSearchAttributes([{ key: ProductIdKey, value: prepared.productId }]);
+
+    progress.phase = 'fetching';
+    const fetched = await tool.fetchFindings({
+      fetchId: uuid4(),
+      connectorId: input.connectorId,
+      recordId: input.recordId,
+      operationId,
+    });
+    progress.fetchedItems = fetched.items;
+
+    progress.phase = 'applying';
+    const applied = await reimport.applyReimport({
+      fetchId: fetched.fetchId,
+      connectorId: input.connectorId,
+      testId: prepared.testId,
+      operationId,
+    });
+    progress.counts = applied.counts;
+    progress.phase = 'succeeded';
+    await db.recordSyncOutcome({ recordId: input.recordId, status: 'succeeded' });
+    const c = applied.counts;
+    setCurrentDetails(
+      `**${prepared.tool}** · ${prepared.connectorLabel} · record _${prepared.recordName}_ — fetched ${fetched.items}: ` +
+        `${c.created} created, ${c.closed} closed, ${c.reactivated} reactivated, ${c.updated} updated, ${c.untouched} untouched`,
+    );
+    if (ownOperation) {
+      await db.finishOperation({ operationId, status: 'succeeded', summary: { records: 1, recordsSucceeded: 1, fetched: fetched.items, ...c } });
+    }
+    return { status: 'succeeded', importId: applied.importId, items: fetched.items, counts: c };
+  } catch (err) {
+    const failure = isCancellation(err) ? { type: 'CANCELLED', message: 'the run was cancelled' } : describeFailure(err);
+    progress.phase = 'failed';
+    progress.error = failure;
+    setCurrentDetails(`failed: ${failure.type} — ${failure.message}`);
+    await CancellationScope.nonCancellable(async () => {
+      await db.recordSyncOutcome({ recordId: input.recordId, status: 'failed', errorType: failure.type });
+      if (ownOperation) {
+        await db.finishOperation({ operationId, status: 'failed', summary: { records: 1, recordsFailed: 1 }, error: failure });
+      }
+    });
+    if (isCancellation(err)) throw err;
+    throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: true });
+  }
+}

@@ -31,7 +31,7 @@ export function forEachLine(stream: Readable | null, onLine: (line: string) => v
   createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
 }
 
-function sendSignal(pid: number, signal: NodeJS.Signals): boolean {
+function sendSignal(pid: number, signal: NodeJS.Signals | 0): boolean {
   try {
     process.kill(pid, signal);
     return true;
@@ -50,7 +50,7 @@ async function whenGroupGone(pgid: number, deadline: number): Promise<boolean> {
 }
 
 async function settled(child: ChildProcess, processGroup: boolean, deadline: number): Promise<boolean> {
-  const exited = await Promise.race([whenExited(child).then(() => true), delay(Math.max(0, deadline - Date.now())).then(() => false)]);
+  const exited = await Promise.race([whenExited(child).then(() => true), delay(Math.max(0, deadline - Date.now()), undefined, { ref: false }).then(() => false)]);
   if (!exited) return false;
   return processGroup && child.pid !== undefined ? whenGroupGone(child.pid, deadline) : true;
 }

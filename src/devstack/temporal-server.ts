@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
+import { SEARCH_ATTRIBUTE_NAMES } from '../search-attributes.js';
 import { findFreePort, forEachLine, stopProcess, whenExited, type ProcessExit } from './processes.js';
 
 const execFileAsync = promisify(execFile);
@@ -10,14 +11,10 @@ export const SEARCH_ATTRIBUTE_TYPES = ['Text', 'Keyword', 'Int', 'Double', 'Bool
 export type SearchAttributeType = (typeof SEARCH_ATTRIBUTE_TYPES)[number];
 export type TemporalLogLevel = 'debug' | 'info' | 'warn' | 'error' | 'never';
 
-/** The search attributes vulnsync's workflows set, so operators can find runs in the Temporal UI. */
-export const VULNSYNC_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeType>> = {
-  ConnectorId: 'Keyword',
-  RecordId: 'Keyword',
-  ProductId: 'Keyword',
-  Tool: 'Keyword',
-  Trigger: 'Keyword',
-};
+/** The search attributes vulnsync's runs carry (src/search-attributes.ts), all Keyword, as the dev server registers them. */
+export const VULNSYNC_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttributeType>> = Object.fromEntries(
+  SEARCH_ATTRIBUTE_NAMES.map((name) => [name, 'Keyword' as const]),
+);
 
 /** What `temporal server start-dev` is asked to run; temporal-dev.yml's temporal service maps onto it. */
 export interface TemporalDevServerSettings {
@@ -115,10 +112,19 @@ function splitHostPort(address: string): [string, string] {
 
 const indexedValueType = (type: SearchAttributeType) => `INDEXED_VALUE_TYPE_${type.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase()}`;
 
+async function listCustomSearchAttributes(cliPath: string, address: string, namespace: string): Promise<Record<string, string>> {
+  const listed = JSON.parse(
+    await runCli(cliPath, ['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '--output', 'json']),
+  ) as { customAttributes?: Record<string, string> };
+  return listed.customAttributes ?? {};
+}
+
 /**
- * Registers the search attributes a namespace lacks. Needed because start-dev's `--search-attribute`
- * only takes effect when it creates the database file, so an existing `.dev/temporal` file would miss
- * attributes added later. An attribute registered with another type is an error, never overwritten.
+ * Registers the search attributes a namespace lacks and returns their names. Needed because start-dev's
+ * `--search-attribute` only takes effect when it creates the database file, so an existing
+ * `.dev/temporal` file would miss attributes added later. An attribute registered with another type is
+ * an error, never overwritten. Each `--name` gets its own `--type`: the CLI pairs them by position and
+ * silently skips names without one.
  */
 export async function registerSearchAttributes(
   cliPath: string,
@@ -126,26 +132,25 @@ export async function registerSearchAttributes(
   namespace: string,
   attributes: Record<string, SearchAttributeType>,
 ): Promise<string[]> {
-  const listed = JSON.parse(
-    await runCli(cliPath, ['operator', 'search-attribute', 'list', '--address', address, '--namespace', namespace, '--output', 'json']),
-  ) as { customAttributes?: Record<string, string> };
-  const existing = listed.customAttributes ?? {};
-  const missing = new Map<SearchAttributeType, string[]>();
+  const existing = await listCustomSearchAttributes(cliPath, address, namespace);
+  const missing: [string, SearchAttributeType][] = [];
   for (const [name, type] of Object.entries(attributes)) {
     const registered = existing[name];
-    if (registered === undefined) missing.set(type, [...(missing.get(type) ?? []), name]);
+    if (registered === undefined) missing.push([name, type]);
     else if (registered !== indexedValueType(type)) {
       throw new Error(`search attribute ${name} is registered as ${registered} in namespace ${namespace}; vulnsync needs ${type}`);
     }
   }
-  for (const [type, names] of missing) {
-    try {
-      await runCli(cliPath, ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, '--type', type, ...names.flatMap((n) => ['--name', n])]);
-    } catch (error) {
-      if (!/already exists/i.test((error as Error).message)) throw error;
-    }
+  if (missing.length === 0) return [];
+  try {
+    await runCli(cliPath, ['operator', 'search-attribute', 'create', '--address', address, '--namespace', namespace, ...missing.flatMap(([name, type]) => ['--name', name, '--type', type])]);
+  } catch (error) {
+    if (!/already exists/i.test((error as Error).message)) throw error;
   }
-  return [...missing.values()].flat();
+  const now = await listCustomSearchAttributes(cliPath, address, namespace);
+  const stillMissing = missing.filter(([name]) => now[name] === undefined).map(([name]) => name);
+  if (stillMissing.length > 0) throw new Error(`could not register search attributes ${stillMissing.join(', ')} in namespace ${namespace}`);
+  return missing.map(([name]) => name);
 }
 
 /** Sets how long closed runs are kept; idempotent, so it runs at every start and follows temporal-dev.yml. */

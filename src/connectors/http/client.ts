@@ -24,6 +24,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** Overrides the client's per-attempt timeout (an unpaginated answer holding a whole project takes longer). */
+  timeoutMs?: number;
   /** Default CONFIG_INVALID: a listing that is not there means the location is wrong. Record fetches say RECORD_MISSING. */
   notFound?: NotFoundMeaning;
   /**
@@ -47,6 +49,8 @@ export interface HttpClientOptions {
   toolName: string;
   /** What the secret is, for messages: "API key", "token". */
   credentialName: string;
+  /** Said after a 403: which permissions the tool wants (default: "the <credential> lacks a permission this needs"). */
+  permissionHint?: string;
   baseUrl: string;
   authenticate: Authenticator;
   /** Sent with every request (Accept, API version, User-Agent). */
@@ -124,7 +128,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     if (status === 403) {
       return failure(
         'AUTH_REJECTED',
-        `${tool} refused access (403) at ${at}${suffix} — the ${options.credentialName} lacks a permission this needs`,
+        `${tool} refused access (403) at ${at}${suffix} — ${options.permissionHint ?? `the ${options.credentialName} lacks a permission this needs`}`,
         url,
         { status },
       );
@@ -151,7 +155,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const method = request.method ?? 'GET';
     let url = urlFor(request);
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
-    const signal = ctx.signal ? AbortSignal.any([ctx.signal, AbortSignal.timeout(timeoutMs)]) : AbortSignal.timeout(timeoutMs);
+    const deadline = AbortSignal.timeout(request.timeoutMs ?? timeoutMs);
+    const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
     try {
       for (let redirects = 0; ; redirects++) {
         const baseHeaders: Record<string, string> = {
@@ -201,7 +206,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
       if (outcome.kind === 'unreachable') {
         const what = outcome.timedOut
-          ? `${tool} did not answer ${at} within ${formatMs(timeoutMs)}`
+          ? `${tool} did not answer ${at} within ${formatMs(request.timeoutMs ?? timeoutMs)}`
           : `${tool} could not be reached at ${outcome.url.origin} (${outcome.cause})`;
         retry = {
           type: 'TOOL_UNAVAILABLE',
@@ -241,7 +246,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       const reason = `${retry.error.message}; retrying in ${formatMs(retry.delayMs)} (attempt ${attemptNo + 1} of ${maxAttempts})`;
       ctx.logger.warn({ tool, url: retry.error.details.url, status: retry.error.details.status, waitMs: retry.delayMs }, reason);
       ctx.onWait?.(retry.delayMs, reason);
-      await sleep(retry.delayMs, undefined, ctx.signal ? { signal: ctx.signal } : undefined);
+      await pause(retry.delayMs, ctx.signal);
     }
   }
 
@@ -256,6 +261,15 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 type AttemptOutcome =
   | { kind: 'answer'; url: URL; status: number; headers: Headers; text: string }
   | { kind: 'unreachable'; url: URL; timedOut: boolean; cause: string };
+
+/** Waits, ending early with the caller's own cancellation reason (a Temporal CancelledFailure stays one). */
+async function pause(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  try {
+    await sleep(ms, undefined, signal ? { signal } : undefined);
+  } catch (error) {
+    throw signal?.aborted ? (signal.reason ?? error) : error;
+  }
+}
 
 function parseBaseUrl(location: string, tool: string): URL {
   let url: URL;

@@ -1,0 +1,205 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import {
+  apiKeyHeaderAuth,
+  basicAuth,
+  bearerAuth,
+  createHttpClient,
+  isRateLimited,
+  paginateByCursor,
+  paginateByLinkHeader,
+  paginateByPageNumber,
+  paginateUntilEmptyPage,
+  serverDelayMs,
+  tokenAuth,
+  type HttpClient,
+} from '../../src/connectors/http/index.js';
+import { startFakeServer, type FakeRequest, type FakeResponse, type FakeServer, type FakeState } from '../fakes/fake-server.js';
+import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
+
+const TOKEN = 'tok_supersecret_value_123';
+const ITEMS = ['a', 'b', 'c', 'd', 'e'];
+
+interface ListState extends FakeState {
+  crossOrigin: string;
+}
+
+function handleList(request: FakeRequest, state: ListState): FakeResponse {
+  const q = request.url.searchParams;
+  const path = request.url.pathname;
+  if (request.headers.authorization !== `Bearer ${TOKEN}`) return { status: 401, body: { message: `token ${String(request.headers.authorization)} is not valid` } };
+  if (path === '/numbered') {
+    const page = Number(q.get('page'));
+    const size = Number(q.get('size'));
+    const withTotal = q.get('total') === 'yes';
+    return { status: 200, headers: withTotal ? { 'X-Total-Count': String(ITEMS.length - 1) } : {}, body: ITEMS.slice(0, withTotal ? 4 : 5).slice((page - 1) * size, page * size) };
+  }
+  if (path === '/zero-based') {
+    const page = Number(q.get('page'));
+    return { status: 200, body: ITEMS.slice(page * 2, page * 2 + 2) };
+  }
+  if (path === '/linked') {
+    const page = Number(q.get('page') ?? '1');
+    const next: Record<string, string> = page < 3 ? { link: `<http://${request.headers.host}/linked?page=${page + 1}>; rel="next"` } : {};
+    return { status: 200, headers: next, body: [`item-${page}`] };
+  }
+  if (path === '/escaping') return { status: 200, headers: { link: `<${state.crossOrigin}/steal>; rel="next"` }, body: ['x'] };
+  if (path === '/stuck-cursor') return { status: 200, headers: { link: `<http://${request.headers.host}/stuck-cursor?after=same>; rel="next"` }, body: ['x'] };
+  if (path === '/moved') return { status: 301, headers: { location: '/linked?page=3' } };
+  if (path === '/moved-away') return { status: 302, headers: { location: `${state.crossOrigin}/linked` } };
+  if (path === '/invalid') return { status: 422, body: { message: 'Validation Failed', errors: [{ message: 'per_page is too large' }] } };
+  return { status: 404, body: { message: 'Not Found' } };
+}
+
+let fake: FakeServer<ListState>;
+let http: HttpClient;
+
+beforeAll(async () => {
+  fake = await startFakeServer<ListState>({ requests: [], faults: [], crossOrigin: 'http://127.0.0.2:9' }, handleList);
+});
+
+afterAll(async () => {
+  await fake.close();
+});
+
+beforeEach(() => {
+  fake.state.requests = [];
+  fake.state.faults = [];
+  http = createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: fake.url, authenticate: bearerAuth(TOKEN), ...FAST_RETRIES });
+});
+
+describe('server delays', () => {
+  const headers = (h: Record<string, string>) => new Headers(h);
+  const now = Date.parse('2026-09-01T10:00:00Z');
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    expect(serverDelayMs(headers({ 'Retry-After': '7' }), false, now)).toBe(7000);
+    expect(serverDelayMs(headers({ 'Retry-After': '0.5' }), false, now)).toBe(500);
+    expect(serverDelayMs(headers({ 'Retry-After': 'Tue, 01 Sep 2026 10:00:30 GMT' }), false, now)).toBe(30_000);
+    expect(serverDelayMs(headers({ 'Retry-After': 'Tue, 01 Sep 2026 09:00:00 GMT' }), false, now)).toBe(0);
+  });
+
+  it('reads rate-limit resets as epoch seconds (GitHub) or delta seconds (IETF draft), only for rate limits', () => {
+    expect(serverDelayMs(headers({ 'X-RateLimit-Reset': String(now / 1000 + 42) }), true, now)).toBe(42_000);
+    expect(serverDelayMs(headers({ 'RateLimit-Reset': '12' }), true, now)).toBe(12_000);
+    expect(serverDelayMs(headers({ 'X-RateLimit-Reset': '12' }), false, now)).toBeNull();
+    expect(serverDelayMs(headers({}), true, now)).toBeNull();
+  });
+
+  it('tells a rate-limit 403 from a permission 403', () => {
+    expect(isRateLimited(429, headers({}), null)).toBe(true);
+    expect(isRateLimited(403, headers({ 'x-ratelimit-remaining': '0' }), null)).toBe(true);
+    expect(isRateLimited(403, headers({}), 'You have exceeded a secondary rate limit.')).toBe(true);
+    expect(isRateLimited(403, headers({ 'x-ratelimit-remaining': '4999' }), 'Resource not accessible by integration')).toBe(false);
+  });
+});
+
+describe('authenticators', () => {
+  const sign = async (auth: ReturnType<typeof bearerAuth>) => auth({ method: 'GET', url: new URL('https://tool.example/x'), headers: {} });
+
+  it('produce the header each scheme uses', async () => {
+    expect(await sign(bearerAuth('t1'))).toEqual({ Authorization: 'Bearer t1' });
+    expect(await sign(tokenAuth('t2'))).toEqual({ Authorization: 'token t2' });
+    expect(await sign(apiKeyHeaderAuth('X-Api-Key', 'k3'))).toEqual({ 'X-Api-Key': 'k3' });
+    expect(await sign(basicAuth('robot$ci', 'p:w'))).toEqual({ Authorization: `Basic ${Buffer.from('robot$ci:p:w').toString('base64')}` });
+  });
+});
+
+describe('paginators', () => {
+  it('page-number paging without a total stops on the short page', async () => {
+    const pages = await collect(paginateByPageNumber<string>(http, { path: '/numbered' }, testContext(), { pageParam: 'page', sizeParam: 'size', pageSize: 2 }));
+    expect(pages.map((p) => [p.items, p.next])).toEqual([
+      [['a', 'b'], 2],
+      [['c', 'd'], 3],
+      [['e'], null],
+    ]);
+  });
+
+  it('page-number paging with a total stops on the page reaching it, without asking for an empty one', async () => {
+    const pages = await collect(
+      paginateByPageNumber<string>(http, { path: '/numbered', query: { total: 'yes' } }, testContext(), {
+        pageParam: 'page',
+        sizeParam: 'size',
+        pageSize: 2,
+        totalHeader: 'X-Total-Count',
+      }),
+    );
+    expect(pages.map((p) => p.items)).toEqual([['a', 'b'], ['c', 'd']]);
+    expect(pages[1]!.total).toBe(4);
+    expect(fake.state.requests).toHaveLength(2);
+  });
+
+  it('first-empty-page paging stops at the first empty page and resumes from a page number', async () => {
+    const pages = await collect(paginateUntilEmptyPage<string>(http, { path: '/zero-based' }, testContext(), { pageParam: 'page' }));
+    expect(pages.map((p) => [p.items, p.next])).toEqual([
+      [['a', 'b'], 1],
+      [['c', 'd'], 2],
+      [['e'], 3],
+      [[], null],
+    ]);
+    const resumed = await collect(paginateUntilEmptyPage<string>(http, { path: '/zero-based' }, testContext(), { pageParam: 'page', startAt: 2 }));
+    expect(resumed.flatMap((p) => p.items)).toEqual(['e']);
+  });
+
+  it('Link paging follows rel="next" and resumes from a next URL', async () => {
+    const pages = await collect(paginateByLinkHeader<string>(http, { path: '/linked' }, testContext()));
+    expect(pages.map((p) => p.items[0])).toEqual(['item-1', 'item-2', 'item-3']);
+    const resumed = await collect(paginateByLinkHeader<string>(http, { path: '/linked' }, testContext(), { startAt: pages[0]!.next }));
+    expect(resumed.map((p) => p.items[0])).toEqual(['item-2', 'item-3']);
+  });
+
+  it('refuses a next link to another host instead of sending it the credentials', async () => {
+    const error = await connectorErrorOf(collect(paginateByLinkHeader<string>(http, { path: '/escaping' }, testContext())));
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.message).toContain('another host');
+    expect(fake.state.requests).toHaveLength(1);
+  });
+
+  it('cursor paging fails instead of looping when the tool repeats a cursor', async () => {
+    const error = await connectorErrorOf(
+      collect(
+        paginateByCursor<string>(http, { path: '/stuck-cursor' }, testContext(), {
+          cursorParam: 'after',
+          nextCursor: (r) => new URL(/<([^>]+)>/.exec(r.headers.get('link') ?? '')![1]!).searchParams.get('after'),
+        }),
+      ),
+    );
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(fake.state.requests).toHaveLength(2);
+  });
+});
+
+describe('requester', () => {
+  it('follows a same-origin redirect and refuses one to another host', async () => {
+    expect((await http.request({ path: '/moved' }, testContext())).body).toEqual(['item-3']);
+    const error = await connectorErrorOf(http.request({ path: '/moved-away' }, testContext()));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('redirected');
+  });
+
+  it('treats 422 as CONFIG_INVALID without retrying, quoting the tool', async () => {
+    const error = await connectorErrorOf(http.request({ path: '/invalid' }, testContext()));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('Validation Failed');
+    expect(fake.state.requests).toHaveLength(1);
+  });
+
+  it('retries a 408', async () => {
+    fake.inject({ respond: { status: 408 } });
+    expect((await http.request({ path: '/linked' }, testContext())).body).toEqual(['item-1']);
+    expect(fake.state.requests).toHaveLength(2);
+  });
+
+  it('redacts the credential when the tool echoes it in an error', async () => {
+    const client = createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: fake.url, authenticate: bearerAuth('tok_wrong_but_secret_999'), ...FAST_RETRIES });
+    const error = await connectorErrorOf(client.request({ path: '/linked' }, testContext()));
+    expect(error.type).toBe('AUTH_REJECTED');
+    expect(error.message).toContain('[redacted]');
+    expect(error.message).not.toContain('tok_wrong_but_secret_999');
+  });
+
+  it('refuses credentials embedded in the location', () => {
+    expect(() => createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: 'https://user:pw@tool.example', authenticate: bearerAuth(TOKEN) })).toThrow(
+      'must not contain credentials',
+    );
+  });
+});

@@ -16,6 +16,9 @@ export interface ScheduleSettings {
 
 type ScheduledConnector = Pick<Connector, 'id' | 'tool' | 'label' | 'enabled' | 'scheduleHour' | 'scheduleMinute' | 'scheduleTimezone'>;
 
+/** The note of a schedule paused because its connector is disabled (any other pause is a person's). */
+const DISABLED_NOTE = 'connector disabled';
+
 /** The Schedule of one connector: daily at its hour and minute in its timezone, overlap SKIP. */
 export function connectorScheduleOptions(connector: ScheduledConnector, settings: ScheduleSettings): ScheduleOptions {
   const input: ConnectorSyncInput = { connectorId: connector.id, trigger: 'scheduled' };
@@ -41,22 +44,30 @@ export function connectorScheduleOptions(connector: ScheduledConnector, settings
       staticSummary: `Scheduled sync of ${connector.tool} connector "${connector.label}"`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: settings.catchupWindow ?? '1h' },
-    state: { paused: !connector.enabled, note: connector.enabled ? undefined : 'connector disabled' },
+    state: { paused: !connector.enabled, note: connector.enabled ? undefined : DISABLED_NOTE },
   };
 }
 
-/** Creates the connector's Schedule, or brings an existing one in line with the connector. Idempotent. */
+/**
+ * Creates the connector's Schedule, or brings an existing one in line with the connector. Idempotent. A
+ * pause a person made (through the API or the Temporal UI) survives while the connector stays enabled.
+ */
 export async function upsertConnectorSchedule(client: Client, connector: ScheduledConnector, settings: ScheduleSettings): Promise<void> {
   const options = connectorScheduleOptions(connector, settings);
   const handle = client.schedule.getHandle(options.scheduleId);
   try {
-    await handle.update((previous) => ({
-      ...previous,
-      spec: options.spec,
-      action: options.action,
-      policies: { ...previous.policies, ...options.policies },
-      state: { ...previous.state, paused: !connector.enabled, note: options.state?.note },
-    }));
+    await handle.update((previous) => {
+      const pausedByPerson = previous.state.paused && previous.state.note !== DISABLED_NOTE;
+      return {
+        ...previous,
+        spec: options.spec,
+        action: options.action,
+        policies: { ...previous.policies, ...options.policies },
+        state: connector.enabled
+          ? { ...previous.state, paused: pausedByPerson, note: pausedByPerson ? previous.state.note : undefined }
+          : { ...previous.state, paused: true, note: DISABLED_NOTE },
+      };
+    });
   } catch (err) {
     if (!(err instanceof ScheduleNotFoundError)) throw err;
     await client.schedule.create(options);

@@ -1,0 +1,156 @@
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { RequestContext } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import express, { type Express, type Request, type RequestHandler } from 'express';
+import type { Logger } from 'pino';
+import { connectors as shippedConnectors } from '../connectors/index.js';
+import { requireApiToken } from './auth.js';
+import type { ApiDeps } from './deps.js';
+import { ApiError, errorMiddleware, validationFailed } from './errors.js';
+import { openApiDocument } from './openapi.js';
+import { defineRoute, type Route } from './route-table.js';
+import { catalogRoutes } from './routes/catalog.js';
+import { connectorRoutes } from './routes/connectors.js';
+import { findingRoutes } from './routes/findings.js';
+import { healthRoutes } from './routes/health.js';
+import { operationRoutes } from './routes/operations.js';
+import { recordRoutes } from './routes/records.js';
+
+export type { ApiDeps } from './deps.js';
+
+const DEFAULT_BODY_LIMIT = '1mb';
+/** Paths an orchestrator polls; their successes are logged at debug only. */
+const PROBES = new Set(['/healthz', '/readyz']);
+
+/** The Express app, plus `settle()`: resolves once no Temporal call the app started on its own is pending. */
+export type ApiApp = Express & {
+  /** Call after the HTTP server has closed and before closing the Temporal connection. */
+  settle(): Promise<void>;
+};
+
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+  } catch {
+    return '0.0.0';
+  }
+}
+
+/** Logs one line per request: method, path, status, duration, token name. Never headers, query values or bodies. */
+function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && /^[A-Za-z0-9._-]{1,128}$/.test(incoming) ? incoming : randomUUID();
+    res.locals.requestId = requestId;
+    res.setHeader('X-Request-Id', requestId);
+    res.on('finish', () => {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, token: res.locals.tokenName as string | undefined };
+      if (res.statusCode >= 500) logger.error(line, 'request');
+      else if (PROBES.has(req.path) && res.statusCode < 400) logger.debug(line, 'request');
+      else logger.info(line, 'request');
+    });
+    next();
+  };
+}
+
+const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
+
+/** Validates params, query and body with the route's schemas, runs the handler with the request's EntityManager, answers. */
+function handlerFor(route: Route): RequestHandler {
+  return async (req, res) => {
+    const parse = (location: 'params' | 'query' | 'body', schema: Route['params'], value: unknown) => {
+      if (!schema) return undefined;
+      const parsed = schema.safeParse(value);
+      if (!parsed.success) throw validationFailed(location, parsed.error);
+      return parsed.data;
+    };
+    const params = parse('params', route.params, req.params);
+    const query = parse('query', route.query, req.query);
+    if (route.body && req.body === undefined && hasBody(req) && !req.is('application/json')) {
+      throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
+    }
+    const body = parse('body', route.body, req.body);
+    const em = RequestContext.getEntityManager() as EntityManager | undefined;
+    if (!em) throw new Error('no RequestContext for this request');
+    const reply = await route.handle({ params, query, body, em, req, res });
+    res.status(reply.status);
+    if (reply.body === undefined) res.end();
+    else res.json(reply.body);
+  };
+}
+
+/** The OpenAPI document of `routes`, generated once on first request. */
+function openApiRoute(routes: () => readonly Route[]): Route {
+  let document: Record<string, unknown> | undefined;
+  return defineRoute({
+    method: 'get',
+    path: '/api/v1/openapi.json',
+    operationId: 'openApiDocument',
+    tag: 'Health',
+    summary: 'This OpenAPI 3.1 document',
+    public: true,
+    responses: { 200: { description: 'the OpenAPI document' } },
+    async handle() {
+      document ??= openApiDocument(routes(), { title: 'vulnsync API', version: packageVersion() });
+      return { status: 200, body: document };
+    },
+  });
+}
+
+/** Every route of the API, health and the OpenAPI document included (the document describes this very list). */
+export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes> = healthRoutes(deps)): Route[] {
+  const tools = deps.connectors ?? shippedConnectors;
+  const routes: Route[] = [
+    ...health.routes,
+    openApiRoute(() => routes),
+    ...connectorRoutes(deps, tools),
+    ...recordRoutes(deps),
+    ...operationRoutes(deps),
+    ...catalogRoutes(),
+    ...findingRoutes(),
+  ];
+  return routes;
+}
+
+/**
+ * The HTTP API (SPEC §6) as an Express app, built from its dependencies only. Every request runs in its
+ * own MikroORM RequestContext; every route but health and the OpenAPI document needs an API token, checked
+ * before the body is read; params, query and body are validated with zod; one error middleware answers
+ * `{ error: { code, message, details } }` and never a stack trace or a secret.
+ */
+export function createApp(deps: ApiDeps): ApiApp {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.set('trust proxy', false);
+
+  const authenticate = requireApiToken();
+  const json = express.json({ limit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT, strict: true });
+
+  app.use(requestLog(deps.logger));
+  app.use((_req, _res, next) => RequestContext.create(deps.orm.em, next));
+
+  const health = healthRoutes(deps);
+  const routes = apiRoutes(deps, health);
+  const methodsByPath = new Map<string, Set<string>>();
+  for (const route of routes) {
+    const chain: RequestHandler[] = [...(route.public ? [] : [authenticate]), ...(route.body ? [json] : []), handlerFor(route)];
+    app[route.method](route.path, ...chain);
+    (methodsByPath.get(route.path) ?? methodsByPath.set(route.path, new Set()).get(route.path)!).add(route.method.toUpperCase());
+  }
+  for (const [path, methods] of methodsByPath) {
+    const allow = [...methods].join(', ');
+    app.all(path, (_req, res) => {
+      res.setHeader('Allow', allow);
+      throw new ApiError(405, 'METHOD_NOT_ALLOWED', `use ${allow}`);
+    });
+  }
+  app.use(() => {
+    throw new ApiError(404, 'NOT_FOUND', 'no such route');
+  });
+  app.use(errorMiddleware(deps.logger));
+  return Object.assign(app, { settle: health.settle });
+}

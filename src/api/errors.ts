@@ -1,0 +1,123 @@
+import type { ErrorRequestHandler } from 'express';
+import {
+  ForeignKeyConstraintViolationException,
+  NotFoundError,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import { isGrpcServiceError } from '@temporalio/client';
+import type { Logger } from 'pino';
+import { z } from 'zod';
+import { ConnectorError } from '../errors.js';
+
+/** The body of every error answer: a stable `code` a script can branch on, a sentence for a person, and details. */
+export const errorBody = z.object({
+  error: z.object({
+    code: z.string(),
+    message: z.string(),
+    details: z.unknown().nullable(),
+  }),
+});
+export type ErrorBody = z.infer<typeof errorBody>;
+
+/**
+ * An error the API answers as is: the status, code and message are meant for the caller, so they must
+ * never carry a secret or an internal detail.
+ */
+export class ApiError extends Error {
+  override readonly name = 'ApiError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: unknown = null,
+  ) {
+    super(message);
+  }
+}
+
+export const notFound = (what: string, id: string | number) => new ApiError(404, 'NOT_FOUND', `${what} ${id} not found`, { id });
+export const conflict = (code: string, message: string, details: unknown = null) => new ApiError(409, code, message, details);
+export const unauthorized = (message: string) => new ApiError(401, 'UNAUTHORIZED', message);
+
+/** Zod issues as the `details` of a 400: where (`in` body/query/params plus the path) and what is wrong. */
+export function validationFailed(location: 'body' | 'query' | 'params', error: z.ZodError, prefix: (string | number)[] = []): ApiError {
+  const issues = error.issues.map((issue) => ({
+    in: location,
+    path: [...prefix, ...issue.path].map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
+    code: issue.code,
+    message: issue.message,
+  }));
+  const first = issues[0];
+  const where = first && first.path.length > 0 ? `${location}.${first.path.join('.')}` : location;
+  return new ApiError(400, 'VALIDATION_FAILED', `invalid request: ${where}: ${first?.message ?? 'invalid'}`, { issues });
+}
+
+const GRPC_DEADLINE_EXCEEDED = 4;
+const GRPC_UNAVAILABLE = 14;
+
+const UNIQUE_MESSAGES: Record<string, string> = {
+  connector_tool_label_unique: 'a connector of this tool with this label already exists',
+  product_name_unique: 'a product with this name already exists',
+  tool_record_connector_id_external_id_unique: 'the connector already has a record with this external id',
+};
+
+/** Body-parser failures carry a `type` and a `status`; these are the ones a caller can cause. */
+function bodyParserError(err: unknown): ApiError | null {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return null;
+  switch ((err as { type: unknown }).type) {
+    case 'entity.parse.failed':
+      return new ApiError(400, 'MALFORMED_JSON', 'the request body is not valid JSON');
+    case 'entity.too.large':
+      return new ApiError(413, 'PAYLOAD_TOO_LARGE', 'the request body is too large', { limit: (err as { limit?: number }).limit ?? null });
+    case 'encoding.unsupported':
+    case 'charset.unsupported':
+      return new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'the request body encoding is not supported');
+    case 'request.aborted':
+      return new ApiError(400, 'REQUEST_ABORTED', 'the request was aborted');
+    default:
+      return null;
+  }
+}
+
+/** Maps what a handler throws to the answer the caller gets; anything unexpected is a generic 500. */
+export function toApiError(err: unknown): ApiError | null {
+  if (err instanceof ApiError) return err;
+  const parser = bodyParserError(err);
+  if (parser) return parser;
+  if (err instanceof UniqueConstraintViolationException) {
+    const constraint = (err as { constraint?: string }).constraint;
+    return conflict('CONFLICT', (constraint && UNIQUE_MESSAGES[constraint]) || 'conflicts with an existing resource', constraint ? { constraint } : null);
+  }
+  if (err instanceof ForeignKeyConstraintViolationException) {
+    return conflict('CONFLICT', 'refers to a resource that does not exist or is still referenced');
+  }
+  if (err instanceof NotFoundError) return new ApiError(404, 'NOT_FOUND', 'not found');
+  if (err instanceof ConnectorError) return new ApiError(422, err.type, err.message);
+  if (isGrpcServiceError(err) && (err.code === GRPC_UNAVAILABLE || err.code === GRPC_DEADLINE_EXCEEDED)) {
+    return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; try again later');
+  }
+  return null;
+}
+
+/**
+ * The one error middleware. Known errors answer with their status and code; anything else is logged
+ * (with the request id, never the body) and answered as a generic 500 so no stack trace or secret leaks.
+ */
+export function errorMiddleware(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req, res, next) => {
+    if (res.headersSent) {
+      next(err);
+      return;
+    }
+    const requestId = res.locals.requestId as string | undefined;
+    const known = toApiError(err);
+    if (known) {
+      if (known.status >= 500) logger.warn({ requestId, code: known.code }, known.message);
+      if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details } } satisfies ErrorBody);
+      return;
+    }
+    logger.error({ requestId, method: req.method, path: req.path, err }, 'request failed');
+    res.status(500).json({ error: { code: 'INTERNAL', message: 'internal error', details: requestId ? { requestId } : null } } satisfies ErrorBody);
+  };
+}

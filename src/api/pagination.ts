@@ -1,0 +1,126 @@
+import { raw, type EntityName, type FilterQuery } from '@mikro-orm/core';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { z } from 'zod';
+import { ApiError } from './errors.js';
+
+/** The largest `limit` a list accepts; a bigger page would hold a connection and memory for too long. */
+export const MAX_PAGE_SIZE = 500;
+
+/** `?limit=&cursor=` of every list. */
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).describe(`page size, at most ${MAX_PAGE_SIZE}`),
+  cursor: z.string().min(1).max(2048).optional().describe('the `nextCursor` of the previous page'),
+});
+export type PageQuery = z.output<typeof pageQuery>;
+
+/** A page of a list: `nextCursor` is null on the last page. */
+export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+export interface Page<T> {
+  items: T[];
+  nextCursor: string | null;
+}
+
+type KeyKind = 'timestamp' | 'uuid' | 'text' | 'integer';
+
+/**
+ * A keyset order: rows sorted by `keys` (all in one direction, the last key unique). The cursor is the
+ * sort key of the last row of a page, so a page never repeats or skips a row while rows are added.
+ */
+export interface Keyset {
+  /** Names the list, so a cursor of one list is refused by another. */
+  name: string;
+  keys: readonly { property: string; kind: KeyKind }[];
+  direction: 'asc' | 'desc';
+}
+
+const KEY_VALUE: Record<KeyKind, z.ZodType> = {
+  timestamp: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/),
+  uuid: z.guid(),
+  text: z.string(),
+  integer: z.number().int(),
+};
+
+function encodeCursor(keyset: Keyset, values: unknown[]): string {
+  return Buffer.from(JSON.stringify([keyset.name, ...values])).toString('base64url');
+}
+
+function decodeCursor(keyset: Keyset, cursor: string): unknown[] {
+  const invalid = () => new ApiError(400, 'INVALID_CURSOR', 'the cursor is not one this list handed out', { issues: [{ in: 'query', path: ['cursor'] }] });
+  let decoded: unknown;
+  try {
+    decoded = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid();
+  }
+  const shape = z.tuple([z.literal(keyset.name), ...keyset.keys.map((key) => KEY_VALUE[key.kind])] as [z.ZodType, ...z.ZodType[]]);
+  const parsed = shape.safeParse(decoded);
+  if (!parsed.success) throw invalid();
+  return (parsed.data as unknown[]).slice(1);
+}
+
+/**
+ * One page of `entity` matching `where` in keyset order. Timestamps go into the cursor at PostgreSQL's
+ * microsecond precision (read back from the row), because rows written with SQL `now()` carry more
+ * precision than a JavaScript Date and a truncated key would skip rows.
+ */
+export async function findPage<E extends object>(
+  em: EntityManager,
+  entity: EntityName<E>,
+  where: FilterQuery<E>,
+  keyset: Keyset,
+  page: PageQuery,
+  options: { populate?: readonly string[]; exclude?: readonly string[] } = {},
+): Promise<Page<E>> {
+  const meta = em.getMetadata(entity);
+  const column = (property: string) => {
+    const prop = meta.properties[property as keyof typeof meta.properties] as { fieldNames: string[] } | undefined;
+    const name = prop?.fieldNames[0];
+    if (!name) throw new Error(`${meta.className} has no column for ${property}`);
+    return name;
+  };
+  const columns = keyset.keys.map((key) => column(key.property));
+  const conditions: unknown[] = [where];
+  if (page.cursor) {
+    const values = decodeCursor(keyset, page.cursor);
+    const placeholders = keyset.keys.map((key) => (key.kind === 'timestamp' ? 'cast(? as timestamptz)' : key.kind === 'uuid' ? 'cast(? as uuid)' : '?'));
+    const operator = keyset.direction === 'asc' ? '>' : '<';
+    conditions.push({
+      [raw((alias: string) => `(${columns.map((c) => `${alias}."${c}"`).join(', ')}) ${operator} (${placeholders.join(', ')})`, values)]: [],
+    });
+  }
+  const orderBy = Object.fromEntries(keyset.keys.map((key) => [key.property, keyset.direction]));
+  const rows = (await em.find(entity, { $and: conditions } as never, {
+    orderBy,
+    limit: page.limit + 1,
+    populate: options.populate,
+    exclude: options.exclude,
+  } as never)) as E[];
+  const items = rows.slice(0, page.limit);
+  const last = items.at(-1);
+  if (rows.length <= page.limit || !last) return { items, nextCursor: null };
+  return { items, nextCursor: encodeCursor(keyset, await sortKeyOf(em, meta.tableName, meta.primaryKeys[0] as string, last, keyset, column)) };
+}
+
+async function sortKeyOf(
+  em: EntityManager,
+  table: string,
+  primaryKey: string,
+  row: object,
+  keyset: Keyset,
+  column: (property: string) => string,
+): Promise<unknown[]> {
+  const record = row as Record<string, unknown>;
+  const timestamps = keyset.keys.filter((key) => key.kind === 'timestamp');
+  let exact: Record<string, string> = {};
+  if (timestamps.length > 0) {
+    const select = timestamps
+      .map((key) => `to_char("${column(key.property)}" at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') as "${key.property}"`)
+      .join(', ');
+    const [found] = await em.execute<Record<string, string>[]>(`select ${select} from "${table}" where "${column(primaryKey)}" = ?`, [record[primaryKey]]);
+    exact = found ?? {};
+  }
+  return keyset.keys.map((key) => {
+    if (key.kind === 'timestamp') return exact[key.property] ?? (record[key.property] as Date).toISOString();
+    return record[key.property];
+  });
+}

@@ -1,0 +1,64 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import type { Request, Response } from 'express';
+import type { z } from 'zod';
+
+export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
+
+type Out<S> = S extends z.ZodType ? z.output<S> : undefined;
+
+/** What a handler gets: validated params, query and body, and the request's own EntityManager. */
+export interface RouteContext<P, Q, B> {
+  params: P;
+  query: Q;
+  body: B;
+  /** The EntityManager of this request's RequestContext (never the global one). */
+  em: EntityManager;
+  req: Request;
+  res: Response;
+}
+
+/** A handler's answer; `body` undefined answers with no content. */
+export interface Reply {
+  status: number;
+  body?: unknown;
+}
+
+/** A documented response: its JSON schema, when it has a body. */
+export interface ResponseSpec {
+  description: string;
+  schema?: z.ZodType;
+}
+
+export interface RouteDefinition<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
+  method: HttpMethod;
+  /** Express path, e.g. `/api/v1/connectors/:id`. */
+  path: string;
+  operationId: string;
+  tag: string;
+  summary: string;
+  description?: string;
+  /** Answered without an API token (health and the OpenAPI document only). */
+  public?: boolean;
+  params?: P;
+  query?: Q;
+  body?: B;
+  responses: Record<number, ResponseSpec>;
+  /** Error statuses this route can answer besides 400/401/500, documented with the error body. */
+  errors?: number[];
+  handle(ctx: RouteContext<Out<P>, Out<Q>, Out<B>>): Promise<Reply>;
+}
+
+/** A route of the API as the app registers it and the OpenAPI document describes it. */
+export type Route = RouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;
+
+/**
+ * Declares one route. The route table is the single source of truth: the app registers the handlers
+ * from it and the OpenAPI document is generated from the same schemas, so the two cannot drift apart.
+ */
+export function defineRoute<
+  P extends z.ZodType | undefined = undefined,
+  Q extends z.ZodType | undefined = undefined,
+  B extends z.ZodType | undefined = undefined,
+>(definition: RouteDefinition<P, Q, B>): Route {
+  return definition as unknown as Route;
+}

@@ -1,0 +1,102 @@
+import { z } from 'zod';
+import { FindingAction, Import, Product, Test } from '../../db/entities.js';
+import { notFound } from '../errors.js';
+import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { defineRoute, type Route } from '../route-table.js';
+import { idParams } from '../schemas.js';
+import { findingActionView, importView, productView, testView, toFindingActionView, toImportView, toProductView, toTestView } from '../views.js';
+
+/** The routes of where findings live (products, tests) and of what each reimport did (imports, actions). */
+export function catalogRoutes(): Route[] {
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/products',
+      operationId: 'listProducts',
+      tag: 'Findings',
+      summary: 'List products, by name',
+      query: pageQuery,
+      responses: { 200: { description: 'a page of products', schema: pageOf(productView) } },
+      async handle({ query, em }) {
+        const page = await findPage(
+          em,
+          Product,
+          {},
+          { name: 'products', keys: [{ property: 'name', kind: 'text' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          query,
+        );
+        return { status: 200, body: { items: page.items.map(toProductView), nextCursor: page.nextCursor } };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/tests',
+      operationId: 'listTests',
+      tag: 'Findings',
+      summary: "List tests (one per product and connector: where that connector's findings for the product live)",
+      query: pageQuery.extend({ productId: z.guid().optional(), connectorId: z.guid().optional() }),
+      responses: { 200: { description: 'a page of tests', schema: pageOf(testView) } },
+      async handle({ query, em }) {
+        const page = await findPage(
+          em,
+          Test,
+          {
+            ...(query.productId ? { engagement: { product: query.productId } } : {}),
+            ...(query.connectorId ? { connector: query.connectorId } : {}),
+          },
+          { name: 'tests', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          query,
+          { populate: ['engagement'] },
+        );
+        return { status: 200, body: { items: page.items.map(toTestView), nextCursor: page.nextCursor } };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/tests/:id/imports',
+      operationId: 'listTestImports',
+      tag: 'Findings',
+      summary: 'The reimports into a test, newest first, with their counts and severity totals before and after',
+      params: idParams,
+      query: pageQuery,
+      responses: { 200: { description: 'a page of imports', schema: pageOf(importView) } },
+      errors: [404],
+      async handle({ params, query, em }) {
+        if (!(await em.count(Test, { id: params.id }))) throw notFound('test', params.id);
+        const page = await findPage(
+          em,
+          Import,
+          { test: params.id },
+          { name: 'imports', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'desc' },
+          query,
+        );
+        return { status: 200, body: { items: page.items.map(toImportView), nextCursor: page.nextCursor } };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/imports/:id/actions',
+      operationId: 'listImportActions',
+      tag: 'Findings',
+      summary: 'What one reimport did to each finding (created, closed, reactivated, untouched, updated)',
+      params: idParams,
+      query: pageQuery,
+      responses: { 200: { description: 'a page of finding actions', schema: pageOf(findingActionView) } },
+      errors: [404],
+      async handle({ params, query, em }) {
+        if (!(await em.count(Import, { id: params.id }))) throw notFound('import', params.id);
+        const page = await findPage(
+          em,
+          FindingAction,
+          { import: params.id },
+          { name: 'import-actions', keys: [{ property: 'id', kind: 'integer' }], direction: 'asc' },
+          query,
+        );
+        return { status: 200, body: { items: page.items.map(toFindingActionView), nextCursor: page.nextCursor } };
+      },
+    }),
+  ];
+}

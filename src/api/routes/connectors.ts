@@ -1,0 +1,447 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { isGrpcServiceError, ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
+import { z } from 'zod';
+import type { ToolConnector } from '../../connectors/types.js';
+import { Connector } from '../../db/entities.js';
+import { SEVERITIES } from '../../domain.js';
+import { ConnectorError } from '../../errors.js';
+import {
+  deleteConnectorSchedule,
+  describeConnectorSchedule,
+  upsertConnectorSchedule,
+  type ScheduleSettings,
+} from '../../temporal/schedules.js';
+import { connectorScheduleId } from '../../workflow-ids.js';
+import type { ApiDeps } from '../deps.js';
+import { ApiError, conflict, notFound, validationFailed } from '../errors.js';
+import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { defineRoute, type Route } from '../route-table.js';
+import { idParams, scheduleInput } from '../schemas.js';
+import { connectorScheduleView, connectorView, runStartedView, syncStartedView, toConnectorView, toolView } from '../views.js';
+
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2048);
+const label = z.string().trim().min(1).max(255);
+const secret = z.string().min(1).max(16_384).describe('the credential; stored encrypted, never returned');
+const settings = z.record(z.string(), z.unknown()).describe("validated by the tool's settingsSchema (GET /api/v1/tools)");
+
+const DEFAULT_CHECK_TIMEOUT_MS = 20_000;
+const GRPC_NOT_FOUND = 5;
+
+/** Loads a connector or answers 404. */
+export async function connectorOr404(em: EntityManager, id: string, options: { withSecret?: boolean } = {}): Promise<Connector> {
+  const connector = await em.findOne(Connector, { id }, options.withSecret ? { populate: ['secretEncrypted'] } : {});
+  if (!connector) throw notFound('connector', id);
+  return connector;
+}
+
+function durationText(ms: number | undefined): string | null {
+  if (ms === undefined) return null;
+  for (const [unit, size] of [['h', 3_600_000], ['m', 60_000], ['s', 1_000]] as const) {
+    if (ms % size === 0 && ms >= size) return `${ms / size}${unit}`;
+  }
+  return `${ms}ms`;
+}
+
+/**
+ * The routes of connectors, their checks, runs and schedules. A connector row and its Temporal schedule
+ * change together: the row is written in a transaction that commits only once the schedule is upserted
+ * (or deleted), so a Temporal failure leaves neither half-done.
+ */
+export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnector<any>>): Route[] {
+  const scheduleSettings: ScheduleSettings = { taskQueue: deps.taskQueue, ...deps.schedule };
+  const toolIds = Object.keys(tools);
+  const checkTimeoutMs = deps.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
+  const namespace = deps.client.options.namespace;
+
+  function toolOf(connector: Pick<Connector, 'tool'>): ToolConnector<any> {
+    const tool = tools[connector.tool];
+    if (!tool) throw new ApiError(422, 'CONFIG_INVALID', `this server has no connector for the tool "${connector.tool}"`);
+    return tool;
+  }
+
+  function validSettings(tool: ToolConnector<any>, value: unknown): Record<string, unknown> {
+    const parsed = tool.spec.settings.safeParse(value ?? {});
+    if (!parsed.success) throw validationFailed('body', parsed.error, ['settings']);
+    return parsed.data as Record<string, unknown>;
+  }
+
+  /**
+   * Writes the connector in a transaction that commits only after its schedule is in line with it; a
+   * schedule created for a connector whose insert then fails to commit is deleted again.
+   */
+  async function saveWithSchedule(em: EntityManager, write: (tx: EntityManager) => Promise<Connector>, options: { isNew?: boolean } = {}): Promise<Connector> {
+    let scheduled: string | null = null;
+    try {
+      return await em.transactional(async (tx) => {
+        const connector = await write(tx);
+        await tx.flush();
+        await upsertConnectorSchedule(deps.client, connector, scheduleSettings);
+        scheduled = connector.id;
+        return connector;
+      });
+    } catch (err) {
+      if (scheduled && options.isNew) await deleteConnectorSchedule(deps.client, scheduled).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  function scheduleAnswer(connector: Connector, description: ScheduleDescription): z.output<typeof connectorScheduleView> {
+    const calendar = description.spec.calendars?.[0];
+    return {
+      scheduleId: description.scheduleId,
+      paused: description.state.paused,
+      note: description.state.note ?? null,
+      hour: calendar?.hour[0]?.start ?? connector.scheduleHour,
+      minute: calendar?.minute[0]?.start ?? connector.scheduleMinute,
+      timezone: description.spec.timezone ?? 'UTC',
+      jitter: durationText(description.spec.jitter),
+      overlap: description.policies.overlap ?? 'SKIP',
+      catchupWindow: durationText(description.policies.catchupWindow),
+      nextRuns: description.info.nextActionTimes.map((date) => date.toISOString()),
+      recentRuns: description.info.recentActions.map((run) => ({
+        workflowId: run.action.workflow.workflowId,
+        runId: run.action.workflow.firstExecutionRunId,
+        scheduledAt: run.scheduledAt.toISOString(),
+        startedAt: run.takenAt.toISOString(),
+      })),
+      temporalUrl: `${deps.temporalUiUrl.replace(/\/$/, '')}/namespaces/${encodeURIComponent(namespace)}/schedules/${encodeURIComponent(description.scheduleId)}`,
+    };
+  }
+
+  const scheduleMissing = (connector: Connector) =>
+    new ApiError(404, 'SCHEDULE_NOT_FOUND', `the schedule ${connectorScheduleId(connector.id)} is missing in Temporal; PUT the schedule to re-create it`);
+
+  async function describedSchedule(connector: Connector) {
+    const description = await describeConnectorSchedule(deps.client, connector.id);
+    if (!description) throw scheduleMissing(connector);
+    return scheduleAnswer(connector, description);
+  }
+
+  /** Pauses or unpauses the connector's schedule, then answers it as Temporal has it. */
+  async function setPaused(connector: Connector, paused: boolean, note: string) {
+    const handle = deps.client.schedule.getHandle(connectorScheduleId(connector.id));
+    try {
+      await (paused ? handle.pause(note) : handle.unpause(note));
+    } catch (err) {
+      if (err instanceof ScheduleNotFoundError || (isGrpcServiceError(err) && err.code === GRPC_NOT_FOUND)) throw scheduleMissing(connector);
+      throw err;
+    }
+    return describedSchedule(connector);
+  }
+
+  function openSecret(connector: Connector): string {
+    try {
+      return deps.secrets.open(connector.secretEncrypted);
+    } catch {
+      throw new ApiError(422, 'CONFIG_INVALID', "the connector's stored secret cannot be decrypted with this server's VULNSYNC_SECRET_KEY; set the secret again");
+    }
+  }
+
+  async function checkConnector(connector: Connector): Promise<void> {
+    const tool = toolOf(connector);
+    const config = { location: connector.location, secret: openSecret(connector), settings: connector.settings };
+    const logger = deps.logger.child({ connectorId: connector.id, tool: connector.tool });
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        tool.check(config, { logger, signal: controller.signal }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => {
+            controller.abort();
+            reject(new ConnectorError('TOOL_UNAVAILABLE', `${tool.displayName} did not answer the check within ${checkTimeoutMs / 1000}s`));
+          }, checkTimeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  const createBody = z.strictObject({
+    tool: z.enum(toolIds as [string, ...string[]]).describe('a tool of GET /api/v1/tools'),
+    label,
+    location: httpUrl,
+    secret,
+    settings: settings.optional(),
+    minSeverity: z.enum(SEVERITIES).optional().describe('findings below it are not imported (default Info)'),
+    autoMap: z.boolean().optional().describe('map newly discovered records to a same-named product (default false)'),
+    enabled: z.boolean().optional(),
+    schedule: scheduleInput.optional().describe('the daily sync (default 03:00 UTC)'),
+  });
+
+  const patchBody = z.strictObject({
+    label: label.optional(),
+    location: httpUrl.optional(),
+    secret: secret.optional(),
+    settings: settings.optional(),
+    minSeverity: z.enum(SEVERITIES).optional(),
+    autoMap: z.boolean().optional(),
+    enabled: z.boolean().optional(),
+    schedule: scheduleInput.partial().optional(),
+  });
+
+  const connectorsQuery = pageQuery.extend({ tool: z.string().max(64).optional() });
+  const pauseBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
+
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/tools',
+      operationId: 'listTools',
+      tag: 'Connectors',
+      summary: 'The connector types this server supports, with their settings schema',
+      responses: { 200: { description: 'the tools', schema: z.object({ items: z.array(toolView) }) } },
+      async handle() {
+        const items = Object.values(tools).map((tool) => ({
+          tool: tool.tool,
+          displayName: tool.displayName,
+          settingsSchema: z.toJSONSchema(tool.spec.settings, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
+          secretDescription: tool.spec.secretDescription,
+          locationDescription: tool.spec.locationDescription,
+          defaultLocation: tool.spec.defaultLocation ?? null,
+          matching: tool.matching,
+        }));
+        return { status: 200, body: { items } };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/connectors',
+      operationId: 'createConnector',
+      tag: 'Connectors',
+      summary: 'Create a connector and its daily sync schedule',
+      body: createBody,
+      responses: { 201: { description: 'the connector', schema: connectorView } },
+      errors: [409],
+      async handle({ body, em }) {
+        const tool = toolOf(body);
+        const toolSettings = validSettings(tool, body.settings);
+        const connector = await saveWithSchedule(em, async (tx) =>
+          tx.create(Connector, {
+            tool: body.tool,
+            label: body.label,
+            location: body.location,
+            secretEncrypted: deps.secrets.seal(body.secret),
+            settings: toolSettings,
+            minSeverity: body.minSeverity ?? 'Info',
+            autoMap: body.autoMap ?? false,
+            enabled: body.enabled ?? true,
+            scheduleHour: body.schedule?.hour ?? 3,
+            scheduleMinute: body.schedule?.minute ?? 0,
+            scheduleTimezone: body.schedule?.timezone ?? 'UTC',
+          }),
+          { isNew: true },
+        );
+        return { status: 201, body: toConnectorView(connector) };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/connectors',
+      operationId: 'listConnectors',
+      tag: 'Connectors',
+      summary: 'List connectors',
+      query: connectorsQuery,
+      responses: { 200: { description: 'a page of connectors', schema: pageOf(connectorView) } },
+      async handle({ query, em }) {
+        const page = await findPage(
+          em,
+          Connector,
+          query.tool ? { tool: query.tool } : {},
+          { name: 'connectors', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          query,
+        );
+        return { status: 200, body: { items: page.items.map(toConnectorView), nextCursor: page.nextCursor } };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/connectors/:id',
+      operationId: 'getConnector',
+      tag: 'Connectors',
+      summary: 'Get a connector',
+      params: idParams,
+      responses: { 200: { description: 'the connector', schema: connectorView } },
+      errors: [404],
+      async handle({ params, em }) {
+        return { status: 200, body: toConnectorView(await connectorOr404(em, params.id)) };
+      },
+    }),
+
+    defineRoute({
+      method: 'patch',
+      path: '/api/v1/connectors/:id',
+      operationId: 'updateConnector',
+      tag: 'Connectors',
+      summary: 'Change a connector (and its schedule)',
+      description: 'Fields left out are kept. `settings` replaces the settings as a whole; `secret` replaces the stored secret.',
+      params: idParams,
+      body: patchBody,
+      responses: { 200: { description: 'the connector', schema: connectorView } },
+      errors: [404, 409],
+      async handle({ params, body, em }) {
+        const connector = await saveWithSchedule(em, async (tx) => {
+          const found = await connectorOr404(tx, params.id);
+          if (body.settings !== undefined) found.settings = validSettings(toolOf(found), body.settings);
+          if (body.secret !== undefined) found.secretEncrypted = deps.secrets.seal(body.secret);
+          if (body.label !== undefined) found.label = body.label;
+          if (body.location !== undefined) found.location = body.location;
+          if (body.minSeverity !== undefined) found.minSeverity = body.minSeverity;
+          if (body.autoMap !== undefined) found.autoMap = body.autoMap;
+          if (body.enabled !== undefined) found.enabled = body.enabled;
+          if (body.schedule?.hour !== undefined) found.scheduleHour = body.schedule.hour;
+          if (body.schedule?.minute !== undefined) found.scheduleMinute = body.schedule.minute;
+          if (body.schedule?.timezone !== undefined) found.scheduleTimezone = body.schedule.timezone;
+          return found;
+        });
+        return { status: 200, body: toConnectorView(connector) };
+      },
+    }),
+
+    defineRoute({
+      method: 'delete',
+      path: '/api/v1/connectors/:id',
+      operationId: 'deleteConnector',
+      tag: 'Connectors',
+      summary: 'Delete a connector, its records and its schedule',
+      description: 'Findings stay: their tests lose the link to the connector. Records (and their staging data) go.',
+      params: idParams,
+      responses: { 204: { description: 'deleted' } },
+      errors: [404],
+      async handle({ params, em }) {
+        await em.transactional(async (tx) => {
+          const deleted = await tx.nativeDelete(Connector, { id: params.id });
+          if (deleted === 0) throw notFound('connector', params.id);
+          await deleteConnectorSchedule(deps.client, params.id);
+        });
+        return { status: 204 };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/connectors/:id/check',
+      operationId: 'checkConnector',
+      tag: 'Connectors',
+      summary: "Check the connector's location, credentials and permissions with one call to the tool",
+      params: idParams,
+      responses: {
+        200: { description: 'the tool answered', schema: z.object({ ok: z.literal(true) }) },
+      },
+      errors: [404, 422],
+      async handle({ params, em }) {
+        await checkConnector(await connectorOr404(em, params.id, { withSecret: true }));
+        return { status: 200, body: { ok: true } };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/connectors/:id/discover',
+      operationId: 'discoverConnector',
+      tag: 'Runs',
+      summary: "Start discovering the tool's projects (records)",
+      description: 'Poll GET /api/v1/operations/{operationId} until its status is final.',
+      params: idParams,
+      responses: { 202: { description: 'the run started', schema: runStartedView } },
+      errors: [404, 409],
+      async handle({ params, em }) {
+        const connector = await connectorOr404(em, params.id);
+        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it first');
+        const { operationId, workflowId, runId, temporalUrl } = await deps.runs.discoverConnector(em, connector);
+        return { status: 202, body: { operationId, workflowId, runId, temporalUrl } };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/connectors/:id/sync',
+      operationId: 'syncConnector',
+      tag: 'Runs',
+      summary: 'Start a sync of every mapped record, or join the one running',
+      description: 'Poll GET /api/v1/operations/{operationId} until its status is final.',
+      params: idParams,
+      responses: { 202: { description: 'the run started or joined', schema: syncStartedView } },
+      errors: [404, 409],
+      async handle({ params, em }) {
+        const connector = await connectorOr404(em, params.id);
+        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it first');
+        const { operationId, workflowId, runId, temporalUrl, attached } = await deps.runs.syncConnector(em, connector);
+        return { status: 202, body: { operationId, workflowId, runId, temporalUrl, attached } };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/connectors/:id/schedule',
+      operationId: 'getConnectorSchedule',
+      tag: 'Schedules',
+      summary: "The connector's sync schedule as Temporal has it, with its next runs",
+      params: idParams,
+      responses: { 200: { description: 'the schedule', schema: connectorScheduleView } },
+      errors: [404],
+      async handle({ params, em }) {
+        return { status: 200, body: await describedSchedule(await connectorOr404(em, params.id)) };
+      },
+    }),
+
+    defineRoute({
+      method: 'put',
+      path: '/api/v1/connectors/:id/schedule',
+      operationId: 'setConnectorSchedule',
+      tag: 'Schedules',
+      summary: 'Set the daily sync time (re-creates the Temporal schedule when missing)',
+      params: idParams,
+      body: scheduleInput,
+      responses: { 200: { description: 'the schedule', schema: connectorScheduleView } },
+      errors: [404],
+      async handle({ params, body, em }) {
+        const connector = await saveWithSchedule(em, async (tx) => {
+          const found = await connectorOr404(tx, params.id);
+          found.scheduleHour = body.hour;
+          found.scheduleMinute = body.minute;
+          found.scheduleTimezone = body.timezone;
+          return found;
+        });
+        return { status: 200, body: await describedSchedule(connector) };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/connectors/:id/schedule/pause',
+      operationId: 'pauseConnectorSchedule',
+      tag: 'Schedules',
+      summary: 'Pause the daily sync',
+      params: idParams,
+      body: pauseBody,
+      responses: { 200: { description: 'the schedule', schema: connectorScheduleView } },
+      errors: [404],
+      async handle({ params, body, em }) {
+        const connector = await connectorOr404(em, params.id);
+        return { status: 200, body: await setPaused(connector, true, body?.note ?? 'paused through the vulnsync API') };
+      },
+    }),
+
+    defineRoute({
+      method: 'post',
+      path: '/api/v1/connectors/:id/schedule/unpause',
+      operationId: 'unpauseConnectorSchedule',
+      tag: 'Schedules',
+      summary: 'Resume the daily sync',
+      params: idParams,
+      body: pauseBody,
+      responses: { 200: { description: 'the schedule', schema: connectorScheduleView } },
+      errors: [404, 409],
+      async handle({ params, body, em }) {
+        const connector = await connectorOr404(em, params.id);
+        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it to resume its schedule');
+        return { status: 200, body: await setPaused(connector, false, body?.note ?? 'unpaused through the vulnsync API') };
+      },
+    }),
+  ];
+}

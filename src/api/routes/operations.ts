@@ -1,0 +1,61 @@
+import { z } from 'zod';
+import { Operation } from '../../db/entities.js';
+import { OPERATION_STATUSES, OPERATION_TYPES } from '../../domain.js';
+import type { ApiDeps } from '../deps.js';
+import { notFound } from '../errors.js';
+import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { defineRoute, type Route } from '../route-table.js';
+import { idParams } from '../schemas.js';
+import { operationView, toOperationView } from '../views.js';
+
+/** The routes of Operations: every discover and sync run, newest first; a caller polls one until it is final. */
+export function operationRoutes(deps: ApiDeps): Route[] {
+  const view = (op: Operation) => toOperationView(op, deps.runs.temporalUrl);
+  return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/operations',
+      operationId: 'listOperations',
+      tag: 'Runs',
+      summary: 'List discover and sync runs, newest first',
+      query: pageQuery.extend({
+        connectorId: z.guid().optional(),
+        recordId: z.guid().optional(),
+        status: z.enum(OPERATION_STATUSES).optional(),
+        type: z.enum(OPERATION_TYPES).optional(),
+      }),
+      responses: { 200: { description: 'a page of operations', schema: pageOf(operationView) } },
+      async handle({ query, em }) {
+        const page = await findPage(
+          em,
+          Operation,
+          {
+            ...(query.connectorId ? { connector: query.connectorId } : {}),
+            ...(query.recordId ? { record: query.recordId } : {}),
+            ...(query.status ? { status: query.status } : {}),
+            ...(query.type ? { type: query.type } : {}),
+          },
+          { name: 'operations', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'desc' },
+          query,
+        );
+        return { status: 200, body: { items: page.items.map(view), nextCursor: page.nextCursor } };
+      },
+    }),
+
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/operations/:id',
+      operationId: 'getOperation',
+      tag: 'Runs',
+      summary: 'Get one run: status (pending, running, succeeded, failed, partial), counts, error and Temporal link',
+      params: idParams,
+      responses: { 200: { description: 'the operation', schema: operationView } },
+      errors: [404],
+      async handle({ params, em }) {
+        const op = await em.findOne(Operation, { id: params.id });
+        if (!op) throw notFound('operation', params.id);
+        return { status: 200, body: view(op) };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,39 @@
+import { z } from 'zod';
+
+/** Shared pieces of request schemas (params, query filters, schedule input). */
+export const idParams = z.object({ id: z.guid().describe('the resource id (UUID)') });
+
+export const findingIdParams = z.object({
+  id: z
+    .string()
+    .regex(/^[1-9]\d{0,15}$/, 'must be a finding id (a positive integer)')
+    .transform(Number)
+    .describe('the finding id'),
+});
+
+/** A boolean in a query string: exactly `true` or `false`. */
+export const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');
+
+/** An IANA time zone name the runtime knows (the Temporal server resolves the same names). */
+export const timezone = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^(UTC|[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*)$/, 'must be an IANA time zone name such as Europe/Paris')
+  .refine(isKnownTimeZone, 'is not a known IANA time zone')
+  .describe('IANA time zone name, e.g. Europe/Paris');
+
+function isKnownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+export const scheduleInput = z.strictObject({
+  hour: z.number().int().min(0).max(23),
+  minute: z.number().int().min(0).max(59),
+  timezone,
+});

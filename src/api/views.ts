@@ -1,0 +1,338 @@
+import { z } from 'zod';
+import type { Connector, Finding, FindingAction, Import, Operation, Product, Test, ToolRecord } from '../db/entities.js';
+import { FINDING_ACTIONS, MATCHING_ALGORITHMS, OPERATION_STATUSES, OPERATION_TRIGGERS, OPERATION_TYPES, RECORD_STATES, SEVERITIES } from '../domain.js';
+
+/**
+ * The JSON shapes the API answers with, as zod schemas (they feed the OpenAPI document) and the
+ * functions that build them from entities. Every field is listed explicitly, so a column added to an
+ * entity (a secret, say) never reaches a response by accident.
+ */
+const namedIds = new Set<string>();
+
+/** Names a response schema: it becomes `#/components/schemas/<id>` in the OpenAPI document. */
+function named<T extends z.ZodType>(schema: T, id: string): T {
+  z.globalRegistry.add(schema, { ...z.globalRegistry.get(schema), id });
+  namedIds.add(id);
+  return schema;
+}
+
+/** The ids of the named response schemas (the OpenAPI components). */
+export const apiSchemaIds: ReadonlySet<string> = namedIds;
+
+const timestamp = z.iso.datetime();
+const iso = (date: Date) => date.toISOString();
+const isoOrNull = (date: Date | null | undefined) => (date ? date.toISOString() : null);
+const idOf = (ref: { id: string } | null | undefined) => ref?.id ?? null;
+
+const severityCounts = z.object(Object.fromEntries(SEVERITIES.map((s) => [s, z.number().int()])) as Record<(typeof SEVERITIES)[number], z.ZodNumber>);
+
+export const scheduleView = z.object({
+  hour: z.number().int().min(0).max(23),
+  minute: z.number().int().min(0).max(59),
+  timezone: z.string().describe('IANA time zone, e.g. Europe/Paris'),
+});
+named(scheduleView, 'DailySchedule');
+
+export const connectorView = z.object({
+  id: z.uuid(),
+  tool: z.string(),
+  label: z.string(),
+  location: z.string(),
+  settings: z.record(z.string(), z.unknown()),
+  minSeverity: z.enum(SEVERITIES),
+  autoMap: z.boolean(),
+  enabled: z.boolean(),
+  schedule: scheduleView,
+  hasSecret: z.literal(true).describe('the secret is stored encrypted and never returned'),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
+named(connectorView, 'Connector');
+
+export function toConnectorView(connector: Connector): z.output<typeof connectorView> {
+  return {
+    id: connector.id,
+    tool: connector.tool,
+    label: connector.label,
+    location: connector.location,
+    settings: connector.settings,
+    minSeverity: connector.minSeverity,
+    autoMap: connector.autoMap,
+    enabled: connector.enabled,
+    schedule: { hour: connector.scheduleHour, minute: connector.scheduleMinute, timezone: connector.scheduleTimezone },
+    hasSecret: true,
+    createdAt: iso(connector.createdAt),
+    updatedAt: iso(connector.updatedAt),
+  };
+}
+
+export const toolView = z.object({
+  tool: z.string(),
+  displayName: z.string(),
+  settingsSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of the connector settings'),
+  secretDescription: z.string(),
+  locationDescription: z.string(),
+  defaultLocation: z.string().nullable(),
+  matching: z.enum(MATCHING_ALGORITHMS),
+});
+named(toolView, 'Tool');
+
+export const connectorScheduleView = scheduleView.extend({
+  scheduleId: z.string(),
+  paused: z.boolean(),
+  note: z.string().nullable(),
+  jitter: z.string().nullable().describe('random delay added to each run, e.g. "10m"'),
+  overlap: z.string().describe('what happens when a run is due while one is running (SKIP)'),
+  catchupWindow: z.string().nullable(),
+  nextRuns: z.array(timestamp),
+  recentRuns: z.array(z.object({ workflowId: z.string(), runId: z.string(), scheduledAt: timestamp, startedAt: timestamp })),
+  temporalUrl: z.string().describe('the schedule in the Temporal UI'),
+});
+named(connectorScheduleView, 'ConnectorSchedule');
+
+export const runStartedView = z.object({
+  operationId: z.uuid(),
+  workflowId: z.string(),
+  runId: z.string(),
+  temporalUrl: z.string(),
+});
+named(runStartedView, 'RunStarted');
+
+export const syncStartedView = runStartedView.extend({
+  attached: z.boolean().describe('true when a sync already running was joined instead of starting a second'),
+});
+named(syncStartedView, 'SyncStarted');
+
+export const recordView = z.object({
+  id: z.uuid(),
+  connectorId: z.uuid(),
+  externalId: z.string(),
+  name: z.string(),
+  state: z.enum(RECORD_STATES),
+  productId: z.uuid().nullable(),
+  productName: z.string().nullable(),
+  metadata: z.record(z.string(), z.unknown()).nullable(),
+  firstDiscoveredAt: timestamp,
+  lastDiscoveredAt: timestamp,
+  finalizedAt: timestamp.nullable(),
+  lastSyncAt: timestamp.nullable(),
+  lastSyncStatus: z.string().nullable(),
+});
+named(recordView, 'Record');
+
+/** The record; its product must be populated for `productName`. */
+export function toRecordView(record: ToolRecord): z.output<typeof recordView> {
+  return {
+    id: record.id,
+    connectorId: record.connector.id,
+    externalId: record.externalId,
+    name: record.name,
+    state: record.state,
+    productId: idOf(record.product),
+    productName: record.product?.name ?? null,
+    metadata: record.metadata ?? null,
+    firstDiscoveredAt: iso(record.firstDiscoveredAt),
+    lastDiscoveredAt: iso(record.lastDiscoveredAt),
+    finalizedAt: isoOrNull(record.finalizedAt),
+    lastSyncAt: isoOrNull(record.lastSyncAt),
+    lastSyncStatus: record.lastSyncStatus ?? null,
+  };
+}
+
+export const operationView = z.object({
+  id: z.uuid(),
+  connectorId: z.uuid().nullable(),
+  recordId: z.uuid().nullable(),
+  type: z.enum(OPERATION_TYPES),
+  trigger: z.enum(OPERATION_TRIGGERS),
+  status: z.enum(OPERATION_STATUSES),
+  createdAt: timestamp,
+  startedAt: timestamp.nullable(),
+  endedAt: timestamp.nullable(),
+  durationMs: z.number().int().nullable(),
+  workflowId: z.string(),
+  runId: z.string().nullable(),
+  temporalUrl: z.string(),
+  summary: z.record(z.string(), z.unknown()).nullable().describe('counts: records, created, closed, reactivated, untouched, updated, …'),
+  error: z
+    .object({
+      type: z.string(),
+      message: z.string(),
+      records: z.array(z.object({ recordId: z.string(), type: z.string(), message: z.string() })).optional(),
+    })
+    .nullable(),
+});
+named(operationView, 'Operation');
+
+export function toOperationView(op: Operation, temporalUrl: (workflowId: string, runId: string | null) => string): z.output<typeof operationView> {
+  return {
+    id: op.id,
+    connectorId: idOf(op.connector),
+    recordId: idOf(op.record),
+    type: op.type,
+    trigger: op.trigger,
+    status: op.status,
+    createdAt: iso(op.createdAt),
+    startedAt: isoOrNull(op.startedAt),
+    endedAt: isoOrNull(op.endedAt),
+    durationMs: op.durationMs ?? (op.startedAt && op.endedAt ? op.endedAt.getTime() - op.startedAt.getTime() : null),
+    workflowId: op.workflowId,
+    runId: op.runId ?? null,
+    temporalUrl: temporalUrl(op.workflowId, op.runId ?? null),
+    summary: (op.summary as Record<string, unknown> | null | undefined) ?? null,
+    error: op.error ?? null,
+  };
+}
+
+export const productView = z.object({ id: z.uuid(), name: z.string(), description: z.string().nullable(), createdAt: timestamp });
+named(productView, 'Product');
+
+export function toProductView(product: Product): z.output<typeof productView> {
+  return { id: product.id, name: product.name, description: product.description ?? null, createdAt: iso(product.createdAt) };
+}
+
+export const testView = z.object({
+  id: z.uuid(),
+  productId: z.uuid(),
+  engagementId: z.uuid(),
+  connectorId: z.uuid().nullable().describe('null once the connector was deleted (the findings stay)'),
+  tool: z.string(),
+  title: z.string(),
+  createdAt: timestamp,
+});
+named(testView, 'Test');
+
+/** The test; its engagement must be populated for `productId`. */
+export function toTestView(test: Test): z.output<typeof testView> {
+  return {
+    id: test.id,
+    productId: test.engagement.product.id,
+    engagementId: test.engagement.id,
+    connectorId: idOf(test.connector),
+    tool: test.tool,
+    title: test.title,
+    createdAt: iso(test.createdAt),
+  };
+}
+
+export const importView = z.object({
+  id: z.uuid(),
+  testId: z.uuid(),
+  operationId: z.uuid().nullable(),
+  created: z.number().int(),
+  closed: z.number().int(),
+  reactivated: z.number().int(),
+  untouched: z.number().int(),
+  updated: z.number().int(),
+  severityBefore: severityCounts.describe('active findings per severity before the import'),
+  severityAfter: severityCounts.describe('active findings per severity after the import'),
+  settings: z.record(z.string(), z.unknown()),
+  createdAt: timestamp,
+});
+named(importView, 'Import');
+
+export function toImportView(imp: Import): z.output<typeof importView> {
+  return {
+    id: imp.id,
+    testId: imp.test.id,
+    operationId: idOf(imp.operation),
+    created: imp.created,
+    closed: imp.closed,
+    reactivated: imp.reactivated,
+    untouched: imp.untouched,
+    updated: imp.updated,
+    severityBefore: imp.severityBefore,
+    severityAfter: imp.severityAfter,
+    settings: imp.settings,
+    createdAt: iso(imp.createdAt),
+  };
+}
+
+export const findingActionView = z.object({
+  findingId: z.number().int(),
+  importId: z.uuid(),
+  action: z.enum(FINDING_ACTIONS),
+  createdAt: timestamp,
+});
+named(findingActionView, 'FindingAction');
+
+export function toFindingActionView(action: FindingAction): z.output<typeof findingActionView> {
+  return { findingId: action.finding.id, importId: action.import.id, action: action.action, createdAt: iso(action.createdAt) };
+}
+
+export const findingView = z.object({
+  id: z.number().int(),
+  testId: z.uuid(),
+  title: z.string(),
+  severity: z.enum(SEVERITIES),
+  description: z.string().nullable(),
+  mitigation: z.string().nullable(),
+  references: z.string().nullable(),
+  cwes: z.array(z.number().int()).nullable(),
+  vulnerabilityIds: z.array(z.string()).nullable(),
+  cvssVector: z.string().nullable(),
+  cvssScore: z.number().nullable(),
+  componentName: z.string().nullable(),
+  componentVersion: z.string().nullable(),
+  filePath: z.string().nullable(),
+  line: z.number().int().nullable(),
+  endpoint: z.string().nullable(),
+  uniqueIdFromTool: z.string().nullable(),
+  vulnIdFromTool: z.string().nullable(),
+  hashCode: z.string().nullable(),
+  active: z.boolean(),
+  verified: z.boolean(),
+  isMitigated: z.boolean(),
+  mitigatedAt: timestamp.nullable(),
+  falsePositive: z.boolean(),
+  riskAccepted: z.boolean(),
+  outOfScope: z.boolean(),
+  triagedByPerson: z.boolean().describe('a person set the triage flags; the sync never overrides them'),
+  firstSeenAt: timestamp,
+  lastSeenAt: timestamp,
+  createdAt: timestamp,
+});
+named(findingView, 'Finding');
+
+export const findingDetailView = findingView.extend({ raw: z.unknown().describe("the tool's item as fetched, for audit") });
+named(findingDetailView, 'FindingDetail');
+
+export function toFindingView(finding: Finding): z.output<typeof findingView> {
+  return {
+    id: finding.id,
+    testId: finding.test.id,
+    title: finding.title,
+    severity: finding.severity,
+    description: finding.description ?? null,
+    mitigation: finding.mitigation ?? null,
+    references: finding.references ?? null,
+    cwes: finding.cwes ?? null,
+    vulnerabilityIds: finding.vulnerabilityIds ?? null,
+    cvssVector: finding.cvssVector ?? null,
+    cvssScore: finding.cvssScore == null ? null : Number(finding.cvssScore),
+    componentName: finding.componentName ?? null,
+    componentVersion: finding.componentVersion ?? null,
+    filePath: finding.filePath ?? null,
+    line: finding.line ?? null,
+    endpoint: finding.endpoint ?? null,
+    uniqueIdFromTool: finding.uniqueIdFromTool ?? null,
+    vulnIdFromTool: finding.vulnIdFromTool ?? null,
+    hashCode: finding.hashCode ?? null,
+    active: finding.active,
+    verified: finding.verified,
+    isMitigated: finding.isMitigated,
+    mitigatedAt: isoOrNull(finding.mitigatedAt),
+    falsePositive: finding.falseP,
+    riskAccepted: finding.riskAccepted,
+    outOfScope: finding.outOfScope,
+    triagedByPerson: finding.triagedByPerson,
+    firstSeenAt: iso(finding.firstSeenAt),
+    lastSeenAt: iso(finding.lastSeenAt),
+    createdAt: iso(finding.createdAt),
+  };
+}
+
+/** The finding with its raw item; `raw` (lazy) must be populated. */
+export function toFindingDetailView(finding: Finding): z.output<typeof findingDetailView> {
+  return { ...toFindingView(finding), raw: finding.raw ?? null };
+}

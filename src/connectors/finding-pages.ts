@@ -20,17 +20,3 @@ export function* pagesOfFindings(
     yield { findings: page, cursor: isLast ? null : resumeAfter(page[page.length - 1]!) };
   }
 }
-
-/**
- * Holds each page back until the next one is known, so that the page yielded last carries cursor null
- * (the FindingPage contract) even when the stream behind it only learns it has ended after one more call.
- * Zero pages become one empty page.
- */
-export async function* endingWithNullCursor(pages: AsyncIterable<FindingPage>): AsyncGenerator<FindingPage> {
-  let held: FindingPage | undefined;
-  for await (const page of pages) {
-    if (held) yield held;
-    held = page;
-  }
-  yield held ? { ...held, cursor: null } : { findings: [], cursor: null };
-}

@@ -53,7 +53,12 @@ export interface RecordRef {
 /** Opaque, JSON-serialisable position in a fetch: given back, the fetch resumes after the last stored page. */
 export type FetchCursor = Record<string, unknown>;
 
-/** One page of a record's current findings and the cursor to resume *after* it (null when this is the last page). */
+/**
+ * One page of a record's current findings and the cursor to resume *after* it (null when the connector
+ * knows this is the last page). A connector yields each page as soon as it has it — never holding one back
+ * to learn whether another follows — so a failure on a later page loses nothing already fetched. The
+ * fetch is complete when the iteration ends.
+ */
 export interface FindingPage {
   findings: NormalizedFinding[];
   cursor: FetchCursor | null;

@@ -170,6 +170,13 @@ describe('a connector, end to end through the API', () => {
       if (running) break;
       await new Promise((r) => setTimeout(r, 50));
     }
+    // While the tool is slow to answer, the run reports where it is.
+    let progress: any;
+    for (let i = 0; i < 60 && progress?.phase !== 'fetching'; i++) {
+      progress = await child.query('progress').catch(() => undefined);
+      if (progress?.phase !== 'fetching') await new Promise((r) => setTimeout(r, 50));
+    }
+    expect(progress).toMatchObject({ phase: 'fetching' });
     const recordSync = await stack.call('POST', `/api/v1/records/${record.id}/sync`);
     expect(recordSync.status).toBe(202);
     expect(recordSync.body).toMatchObject({ attached: true, operationId: started.body.operationId });

@@ -21,6 +21,8 @@ export type FaultResponse =
 export interface Fault {
   /** A path prefix or a pattern; every request when absent. */
   match?: string | RegExp;
+  /** Query parameters the request must carry with these values (e.g. only page 2 of a listing). */
+  query?: Record<string, string>;
   /** Default 1. */
   times?: number;
   respond: FaultResponse;
@@ -93,7 +95,7 @@ export async function startFakeServer<State extends FakeState>(
     });
 
     const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers };
-    const fault = takeFault(state, url.pathname);
+    const fault = takeFault(state, url);
     const answer = () => {
       try {
         send(res, handle(request, state));
@@ -130,9 +132,13 @@ export async function startFakeServer<State extends FakeState>(
   };
 }
 
-function takeFault(state: FakeState, path: string): FaultResponse | null {
+function takeFault(state: FakeState, url: URL): FaultResponse | null {
+  const path = url.pathname;
   const index = state.faults.findIndex(
-    (f) => (f.times ?? 1) > 0 && (f.match === undefined || (typeof f.match === 'string' ? path.startsWith(f.match) : f.match.test(path))),
+    (f) =>
+      (f.times ?? 1) > 0 &&
+      (f.match === undefined || (typeof f.match === 'string' ? path.startsWith(f.match) : f.match.test(path))) &&
+      Object.entries(f.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value),
   );
   if (index < 0) return null;
   const fault = state.faults[index]!;

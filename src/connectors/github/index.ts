@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
-import { endingWithNullCursor } from '../finding-pages.js';
 import {
   bearerAuth,
   createHttpClient,
@@ -200,7 +199,7 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
 
     async *fetchFindings(config, record, cursor, ctx) {
       const settings = parseSettings(githubSettings, config.settings, TOOL_NAME);
-      yield* endingWithNullCursor(alertPages(clientFor(config), settings, record, cursor, ctx, perPage));
+      yield* alertPages(clientFor(config), settings, record, cursor, ctx, perPage);
     },
   };
 }
@@ -219,6 +218,7 @@ async function* alertPages(
   const fullName = await currentFullName(http, record, ctx);
   const streams = STREAMS.filter((s) => settings.alertKinds.includes(s.kind));
   const resume = resumePosition(cursor, streams);
+  let yielded = false;
 
   for (let index = resume.streamIndex; index < streams.length; index++) {
     const stream = streams[index]!;
@@ -231,8 +231,10 @@ async function* alertPages(
       if (findings.length === 0) continue;
       const next: GitHubCursor | null = page.next ? { stream: stream.id, next: page.next } : endOfStream;
       yield { findings, cursor: next };
+      yielded = true;
     }
   }
+  if (!yielded) yield { findings: [], cursor: null };
 }
 
 /**

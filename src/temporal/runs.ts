@@ -1,8 +1,8 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Operation, type Connector, type ToolRecord } from '../db/entities.js';
-import { ConnectorIdKey, ProductIdKey, RecordIdKey, ToolKey, TriggerKey } from '../search-attributes.js';
-import { recordSyncWorkflowId } from '../workflow-ids.js';
+import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
+import { connectorDiscoverWorkflowId, manualConnectorSyncWorkflowId, recordSyncWorkflowId } from '../workflow-ids.js';
 import type { ConnectorDiscoverInput } from '../workflows/connector-discover.js';
 import type { ConnectorSyncInput } from '../workflows/connector-sync.js';
 import type { RecordSyncInput } from '../workflows/record-sync.js';
@@ -100,7 +100,7 @@ export function createRunStarter(deps: RunStarterDeps) {
         await lockConnector(tx, connector.id);
         const active = await activeOperation(tx, { connector: connector.id, record: null, type: 'sync' });
         if (active) return attachedTo(active.op, active.runId);
-        return newOperation(tx, { connector: connector.id, record: null, type: 'sync', workflowId: (id) => `connector-sync/${connector.id}/manual-${id}` });
+        return newOperation(tx, { connector: connector.id, record: null, type: 'sync', workflowId: (id) => manualConnectorSyncWorkflowId(connector.id, id) });
       });
       if ('attached' in op) return op;
       const input: ConnectorSyncInput = { connectorId: connector.id, trigger: 'manual', operationId: op.id, concurrency: deps.syncConcurrency };
@@ -108,11 +108,7 @@ export function createRunStarter(deps: RunStarterDeps) {
         workflowId: op.workflowId,
         taskQueue,
         args: [input],
-        typedSearchAttributes: [
-          { key: ConnectorIdKey, value: connector.id },
-          { key: ToolKey, value: connector.tool },
-          { key: TriggerKey, value: 'manual' },
-        ],
+        typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
         staticSummary: `Manual sync of ${connector.tool} connector "${connector.label}"`,
       });
       return recordStarted(em, op, handle.firstExecutionRunId);
@@ -146,11 +142,9 @@ export function createRunStarter(deps: RunStarterDeps) {
           taskQueue,
           args: [input],
           typedSearchAttributes: [
-            { key: ConnectorIdKey, value: connector.id },
+            ...connectorRunAttributes(connector, 'manual'),
             { key: RecordIdKey, value: record.id },
             ...(record.productId ? [{ key: ProductIdKey, value: record.productId }] : []),
-            { key: ToolKey, value: connector.tool },
-            { key: TriggerKey, value: 'manual' },
           ],
           staticSummary: `Manual sync of record "${record.name}" (${connector.tool} connector "${connector.label}")`,
         });
@@ -166,17 +160,13 @@ export function createRunStarter(deps: RunStarterDeps) {
 
     /** Starts an on-demand discovery of the connector's Records. */
     async discoverConnector(em: EntityManager, connector: ConnectorRef): Promise<RunStarted> {
-      const op = await newOperation(em, { connector: connector.id, record: null, type: 'discover', workflowId: (id) => `discover/${connector.id}/${id}` });
+      const op = await newOperation(em, { connector: connector.id, record: null, type: 'discover', workflowId: (id) => connectorDiscoverWorkflowId(connector.id, id) });
       const input: ConnectorDiscoverInput = { connectorId: connector.id, trigger: 'manual', operationId: op.id };
       const handle = await client.workflow.start('connectorDiscover', {
         workflowId: op.workflowId,
         taskQueue,
         args: [input],
-        typedSearchAttributes: [
-          { key: ConnectorIdKey, value: connector.id },
-          { key: ToolKey, value: connector.tool },
-          { key: TriggerKey, value: 'manual' },
-        ],
+        typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
         staticSummary: `Discover the projects of ${connector.tool} connector "${connector.label}"`,
       });
       return recordStarted(em, op, handle.firstExecutionRunId);

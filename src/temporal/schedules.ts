@@ -2,8 +2,8 @@ import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type Schedul
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { Connector } from '../db/entities.js';
-import { ConnectorIdKey, ToolKey, TriggerKey } from '../search-attributes.js';
-import { connectorScheduleId, connectorSyncWorkflowId } from '../workflow-ids.js';
+import { connectorRunAttributes } from '../search-attributes.js';
+import { connectorScheduleId, scheduledConnectorSyncWorkflowId } from '../workflow-ids.js';
 import type { ConnectorSyncInput } from '../workflows/connector-sync.js';
 
 export interface ScheduleSettings {
@@ -33,14 +33,10 @@ export function connectorScheduleOptions(connector: ScheduledConnector, settings
     action: {
       type: 'startWorkflow',
       workflowType: 'connectorSync',
-      workflowId: connectorSyncWorkflowId(connector.id),
+      workflowId: scheduledConnectorSyncWorkflowId(connector.id),
       taskQueue: settings.taskQueue,
       args: [input],
-      typedSearchAttributes: [
-        { key: ConnectorIdKey, value: connector.id },
-        { key: ToolKey, value: connector.tool },
-        { key: TriggerKey, value: 'scheduled' },
-      ],
+      typedSearchAttributes: connectorRunAttributes(connector, 'scheduled'),
       staticSummary: `Scheduled sync of ${connector.tool} connector "${connector.label}"`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: settings.catchupWindow ?? '1h' },

@@ -13,7 +13,7 @@ import {
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { OperationSummary } from '../db/entities.js';
 import type { OperationTrigger } from '../domain.js';
-import { ConnectorIdKey, ProductIdKey, RecordIdKey, ToolKey, TriggerKey } from '../search-attributes.js';
+import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
 import { recordSyncWorkflowId } from '../workflow-ids.js';
 import { recordSync } from './record-sync.js';
 import { db, describeFailure } from './shared.js';
@@ -103,11 +103,9 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
         args: [{ connectorId: input.connectorId, recordId, trigger: input.trigger, parentOperationId: state.operationId }],
         parentClosePolicy: ParentClosePolicy.REQUEST_CANCEL,
         typedSearchAttributes: [
-          { key: ConnectorIdKey, value: input.connectorId },
+          ...connectorRunAttributes({ id: input.connectorId, tool: state.tool }, input.trigger),
           { key: RecordIdKey, value: recordId },
           { key: ProductIdKey, value: productId },
-          { key: ToolKey, value: state.tool },
-          { key: TriggerKey, value: input.trigger },
         ],
         staticSummary: `Sync record ${recordId} of connector ${input.connectorId} (${input.trigger})`,
       });

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadConfig } from './config.js';
-import { openDatabase } from './db/database.js';
+import { openDatabase, openPool } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
 import { createLogger } from './logger.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
@@ -33,17 +33,19 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const { client, connection: clientConnection } = await connectClient(env);
   await reconcileSchedules(client, orm, { taskQueue: config.VULNSYNC_TASK_QUEUE }, logger);
   const { connection, namespace } = await connectWorker(env);
+  const pool = openPool(config.DATABASE_URL);
   const worker = await Worker.create({
     connection,
     namespace,
     taskQueue: config.VULNSYNC_TASK_QUEUE,
     workflowsPath,
-    activities: createActivities({ orm, secrets: new SecretBox(config.VULNSYNC_SECRET_KEY), logger }),
+    activities: createActivities({ orm, pool, secrets: new SecretBox(config.VULNSYNC_SECRET_KEY), logger }),
     maxConcurrentActivityTaskExecutions: 20,
   });
   const run = worker.run().finally(async () => {
     await connection.close();
     await clientConnection.close();
+    await pool.end();
     await orm.close();
   });
   logger.info({ taskQueue: config.VULNSYNC_TASK_QUEUE, namespace }, 'worker started');

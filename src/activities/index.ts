@@ -1,5 +1,6 @@
 import { Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
 import type { ConnectorConfig, ConnectorContext, DiscoveredRecord, ToolConnector } from '../connectors/types.js';
@@ -8,12 +9,14 @@ import type { SecretBox } from '../db/secrets.js';
 import { ConnectorError } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
-import { stageFindingsPage } from '../reimport/staging.js';
+import { createPageStager } from '../reimport/staging.js';
 import { toActivityFailure } from './failures.js';
 import { productNamed, reconcileRecords, testFor, type ReconcileResult } from './records.js';
 
 export interface ActivityDeps {
   orm: MikroORM;
+  /** Plain connections for bulk staging (COPY), beside the ORM's. */
+  pool: pg.Pool;
   secrets: SecretBox;
   logger: Logger;
   /** Which connector implements a tool (tests may swap in their own registry). */
@@ -242,15 +245,20 @@ export function createActivities(deps: ActivityDeps) {
       const resumeFrom = fetch.pages > 0 ? ((fetch.cursor as Record<string, unknown> | null) ?? null) : null;
       const finished = fetch.pages > 0 && resumeFrom === null;
       if (!finished) {
-        let page = fetch.pages;
+        const stager = createPageStager(deps.pool, { fetchId: input.fetchId, firstPage: fetch.pages, hashFields: plugin.hashFields });
         const ctx = connectorContext();
-        await callTool(async () => {
-          for await (const result of plugin.fetchFindings(config, { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null }, resumeFrom, ctx)) {
-            await stageFindingsPage(em, { fetchId: input.fetchId, page, findings: result.findings, hashFields: plugin.hashFields, cursor: result.cursor });
-            page++;
-            Context.current().heartbeat({ pages: page });
-          }
-        });
+        const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
+        try {
+          await callTool(async () => {
+            for await (const result of plugin.fetchFindings(config, recordRef, resumeFrom, ctx)) {
+              await stager.stage(result.findings, result.cursor);
+              Context.current().heartbeat({ pages: stager.pagesStarted });
+            }
+            await stager.flush();
+          });
+        } finally {
+          await stager.close();
+        }
       }
       await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
       fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });

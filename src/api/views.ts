@@ -297,6 +297,17 @@ named(findingView, 'Finding');
 export const findingDetailView = findingView.extend({ raw: z.unknown().describe("the tool's item as fetched, for audit") });
 named(findingDetailView, 'FindingDetail');
 
+/**
+ * When the tool last reported the finding. The reimport does not rewrite unchanged open findings: every
+ * open finding a sync did not close was reported by its Test's latest import, so that is its last sighting.
+ */
+function lastSeenAt(finding: Finding): Date {
+  const lastImport = finding.test.lastImportedAt;
+  const openForTheTool = finding.active && !finding.triagedByPerson;
+  return openForTheTool && lastImport && lastImport > finding.lastSeenAt ? lastImport : finding.lastSeenAt;
+}
+
+/** A finding as the API shows it; its `test` must be loaded (for `lastSeenAt`). */
 export function toFindingView(finding: Finding): z.output<typeof findingView> {
   return {
     id: finding.id,
@@ -327,7 +338,7 @@ export function toFindingView(finding: Finding): z.output<typeof findingView> {
     outOfScope: finding.outOfScope,
     triagedByPerson: finding.triagedByPerson,
     firstSeenAt: iso(finding.firstSeenAt),
-    lastSeenAt: iso(finding.lastSeenAt),
+    lastSeenAt: iso(lastSeenAt(finding)),
     createdAt: iso(finding.createdAt),
   };
 }

@@ -54,6 +54,16 @@ export interface RecordRef {
 export type FetchCursor = Record<string, unknown>;
 
 /**
+ * The cursor of a page whose source cannot resume mid-way (one unpaginated answer streamed in pages): a
+ * fetch retried after such a page discards what it staged and starts over.
+ */
+export const RESTART_FETCH: FetchCursor = Object.freeze({ restart: true });
+
+export function isRestartCursor(cursor: unknown): boolean {
+  return typeof cursor === 'object' && cursor !== null && (cursor as FetchCursor).restart === true;
+}
+
+/**
  * One page of a record's current findings and the cursor to resume *after* it (null when the connector
  * knows this is the last page). A connector yields each page as soon as it has it — never holding one back
  * to learn whether another follows — so a failure on a later page loses nothing already fetched. The

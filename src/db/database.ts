@@ -24,3 +24,8 @@ export async function openDatabase(databaseUrl: string, options: { migrate?: boo
   if (options.migrate) await orm.migrator.up();
   return orm;
 }
+
+/** A small pool of plain connections for bulk work the ORM does not do (COPY into staging). */
+export function openPool(databaseUrl: string, max = 4): pg.Pool {
+  return new pg.Pool({ connectionString: databaseUrl, max });
+}

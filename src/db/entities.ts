@@ -12,6 +12,7 @@ import {
 
 const now = () => new Date();
 
+
 /** What findings belong to: an app, a service, a repository. */
 export const Product = defineEntity({
   name: 'Product',
@@ -70,6 +71,12 @@ export const Test = defineEntity({
     tool: p.string().length(64),
     title: p.string().length(512),
     createdAt: p.datetime().onCreate(now),
+    /**
+     * When the latest reimport into this Test ran. Every open finding of the Test was reported by that
+     * import (anything it did not report was closed), so this is their last sighting too; the reimport does
+     * not rewrite each unchanged open row to say so.
+     */
+    lastImportedAt: p.datetime().nullable(),
   },
   uniques: [{ properties: ['engagement', 'connector'] }],
 });
@@ -153,6 +160,8 @@ export const SyncFetch = defineEntity({
     createdAt: p.datetime().onCreate(now),
     fetchedAt: p.datetime().nullable(),
   },
+  // Staged rows carry no foreign key (bulk COPY skips per-row checks); they go with their fetch.
+  triggers: [{ name: 'sync_fetch_discard_staged', timing: 'after', events: ['delete'], forEach: 'row', body: 'delete from staged_finding where fetch_id = OLD.id; return null' }],
 });
 export type SyncFetch = InferEntity<typeof SyncFetch>;
 
@@ -176,6 +185,8 @@ export const Import = defineEntity({
     createdAt: p.datetime().onCreate(now),
   },
   indexes: [{ properties: ['test', 'createdAt'] }],
+  // Actions carry no foreign keys (checking 100,000 of them costs more than the reimport); they go with their import.
+  triggers: [{ name: 'finding_import_discard_actions', timing: 'after', events: ['delete'], forEach: 'row', body: 'delete from finding_action where import_id = OLD.id; return null' }],
 });
 export type Import = InferEntity<typeof Import>;
 
@@ -198,6 +209,11 @@ const findingFields = {
   uniqueIdFromTool: p.text().nullable(),
   vulnIdFromTool: p.text().nullable(),
   hashCode: p.string().length(64).nullable(),
+  /**
+   * Digest of the tool-owned fields and tool triage as the tool last reported them (reimport/staging.ts), so
+   * an unchanged finding is recognised by one comparison; a person's edit of a field does not change it.
+   */
+  toolFieldsHash: p.string().length(32).nullable(),
   falseP: p.boolean().default(false),
   riskAccepted: p.boolean().default(false),
   outOfScope: p.boolean().default(false),
@@ -221,10 +237,13 @@ export const Finding = defineEntity({
     lastSeenAt: p.datetime().onCreate(now),
     createdAt: p.datetime().onCreate(now),
   },
+  // The match indexes cover what the reimport's outcome needs, so matching reads no finding rows.
   indexes: [
-    { properties: ['test', 'uniqueIdFromTool'] },
-    { properties: ['test', 'hashCode'] },
-    { properties: ['test', 'active'] },
+    { properties: ['test', 'uniqueIdFromTool'], include: ['active', 'isMitigated', 'triagedByPerson', 'toolFieldsHash'] },
+    { properties: ['test', 'hashCode'], include: ['active', 'isMitigated', 'triagedByPerson', 'toolFieldsHash'] },
+    // Open findings and their severities without reading finding rows (closing what a fetch did not report,
+    // severity totals before and after an import).
+    { properties: ['test', 'active'], include: ['id', 'severity', 'isMitigated', 'triagedByPerson'] },
     { properties: ['severity'] },
   ],
 });
@@ -235,7 +254,8 @@ export const StagedFinding = defineEntity({
   name: 'StagedFinding',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
-    fetch: () => p.manyToOne(SyncFetch).deleteRule('cascade'),
+    // No per-row foreign-key check on bulk staging; a trigger removes the rows of a deleted fetch.
+    fetch: () => p.manyToOne(SyncFetch).createForeignKeyConstraint(false),
     page: p.integer(),
     ...findingFields,
   },
@@ -248,8 +268,9 @@ export const FindingAction = defineEntity({
   name: 'FindingAction',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
-    import: () => p.manyToOne(Import).deleteRule('cascade'),
-    finding: () => p.manyToOne(Finding).deleteRule('cascade'),
+    // No foreign keys: only applyReimport writes actions, for rows it just created or locked (see Import's trigger).
+    import: () => p.manyToOne(Import).createForeignKeyConstraint(false),
+    finding: () => p.manyToOne(Finding).createForeignKeyConstraint(false),
     action: p.enum(FINDING_ACTIONS),
     createdAt: p.datetime().onCreate(now),
   },

@@ -49,10 +49,10 @@ const severityRankSql = (column: string) =>
 /** A field is the tool's to refresh unless a person edited it. */
 const toolOwns = (field: string) => `not coalesce(f.person_edited_fields @> '["${field}"]', false)`;
 
-const fieldChanged = (field: string) => `(${toolOwns(field)} and f."${field}" is distinct from i."${field}")`;
+const fieldChanged = (field: string) => `(${toolOwns(field)} and f."${field}" is distinct from s."${field}")`;
 
 /** New value of a refreshed field: the tool's, unless a person edited it. */
-const refreshedValue = (field: string) => `"${field}" = case when ${toolOwns(field)} then i."${field}" else f."${field}" end`;
+const refreshedValue = (field: string) => `"${field}" = case when ${toolOwns(field)} then s."${field}" else f."${field}" end`;
 
 /** Tool-reported triage decides `active` for what a person has not triaged. */
 const toolTriaged = (alias: string) => `(${alias}.false_p or ${alias}.risk_accepted or ${alias}.out_of_scope)`;
@@ -69,9 +69,11 @@ function identitySql(matching: MatchingAlgorithm): string {
 }
 
 function candidatesSql(matching: MatchingAlgorithm): string {
-  const byUid = `select i.incoming_id, f.id as finding_id from incoming i
+  const found =
+    'i.incoming_id, i.tool_fields_hash as incoming_hash, f.id as finding_id, f.active, f.is_mitigated, f.triaged_by_person, f.tool_fields_hash';
+  const byUid = `select ${found} from incoming i
       join finding f on f.test_id = ? and f.unique_id_from_tool = i.unique_id_from_tool`;
-  const byHash = `select i.incoming_id, f.id as finding_id from incoming i
+  const byHash = `select ${found} from incoming i
       join finding f on f.test_id = ? and f.hash_code = i.hash_code`;
   switch (matching) {
     case 'unique_id_from_tool':
@@ -99,6 +101,10 @@ async function severityCounts(em: EntityManager, testId: string): Promise<Severi
  * oldest existing finding with its identity (other matches close), and then every finding gets exactly
  * one outcome — created, updated/untouched, reactivated, or closed — recorded as a FindingAction.
  * A person's triage (false positive, risk accepted, out of scope) is never changed.
+ *
+ * Built for large records: the working tables hold ids and digests only, an unchanged finding is
+ * recognised by its tool-fields digest, and unchanged open rows are not rewritten (their last sighting is
+ * the Test's `last_imported_at`).
  *
  * Idempotent: the Import row is keyed by the fetch, so applying the same fetch again returns the first
  * result and changes nothing. The Test row is locked for the transaction, so two imports into one Test
@@ -141,11 +147,12 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
       ],
     );
 
-    // Incoming items at or above min_severity, one per identity (the first fetched wins).
+    // Incoming items at or above min_severity, one per identity (the first fetched wins): ids and keys only.
     await tx.execute(
       `create temp table incoming on commit drop as
-       select distinct on (identity) s.*, s.id as incoming_id
-       from (select s.*, ${identitySql(input.matching)} as identity from staged_finding s
+       select distinct on (identity) s.id as incoming_id, s.unique_id_from_tool, s.hash_code, s.tool_fields_hash
+       from (select s.id, s.unique_id_from_tool, s.hash_code, s.tool_fields_hash, ${identitySql(input.matching)} as identity
+             from staged_finding s
              where s.fetch_id = ? and ${severityRankSql('s.severity')} >= ?) s
        order by identity, s.id`,
       [input.fetchId, SEVERITY_RANK[input.minSeverity]],
@@ -157,58 +164,65 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
          where i.hash_code is not null and i.hash_code = j.hash_code and j.incoming_id < i.incoming_id`,
       );
     }
+    await tx.execute('analyze incoming');
 
-    // Every existing finding that matches an incoming item; per incoming item the oldest is the winner.
+    // Every existing finding that matches an incoming item, with what the outcome needs of it (read from the
+    // covering match index, not from the finding rows); per incoming item the oldest is the winner.
     await tx.execute(
       `create temp table candidate on commit drop as
-       select incoming_id, finding_id,
+       select incoming_id, incoming_hash, finding_id, active, is_mitigated, triaged_by_person, tool_fields_hash,
               row_number() over (partition by incoming_id order by finding_id) as rank
        from (${candidatesSql(input.matching)}) c`,
       input.matching === 'unique_id_or_hash' ? [input.testId, input.testId] : [input.testId],
     );
-    // A finding wins for at most one incoming item; an item whose winner was taken collapses into it.
+    // A finding wins for at most one incoming item; an item whose winner was taken collapses into it (it has
+    // a candidate, so it is not created either).
     await tx.execute(
       `create temp table winner on commit drop as
-       select distinct on (finding_id) incoming_id, finding_id from candidate where rank = 1 order by finding_id, incoming_id`,
-    );
-    await tx.execute(
-      `delete from incoming i using candidate c
-       where c.incoming_id = i.incoming_id and c.rank = 1 and not exists (select 1 from winner w where w.incoming_id = i.incoming_id)`,
+       select distinct on (finding_id) * from candidate where rank = 1 order by finding_id, incoming_id`,
     );
 
-    // One outcome per matched finding.
+    // One outcome per matched finding. Equal digests settle most of them; only the rest are compared field
+    // by field (a person may own a field the tool changed).
     const changed = [
       ...REFRESHED_FIELDS.map(fieldChanged),
-      'f.false_p is distinct from i.false_p',
-      'f.risk_accepted is distinct from i.risk_accepted',
-      'f.out_of_scope is distinct from i.out_of_scope',
+      'f.false_p is distinct from s.false_p',
+      'f.risk_accepted is distinct from s.risk_accepted',
+      'f.out_of_scope is distinct from s.out_of_scope',
     ].join(' or ');
     await tx.execute(
       `create temp table outcome on commit drop as
-       select w.finding_id, w.incoming_id,
-              case when f.triaged_by_person then 'untouched'
-                   when f.is_mitigated then 'reactivated'
-                   when ${changed} then 'updated'
+       select w.finding_id, w.incoming_id, w.active as was_active, w.incoming_hash,
+              w.tool_fields_hash is distinct from w.incoming_hash and not w.triaged_by_person as digest_differs,
+              case when w.triaged_by_person then 'untouched'
+                   when w.is_mitigated then 'reactivated'
+                   when w.tool_fields_hash = w.incoming_hash then 'untouched'
+                   when exists (select 1 from finding f join staged_finding s on s.id = w.incoming_id
+                                where f.id = w.finding_id and (${changed})) then 'updated'
                    else 'untouched' end as action
-       from winner w join incoming i on i.incoming_id = w.incoming_id join finding f on f.id = w.finding_id`,
+       from winner w`,
     );
     // Reactivated and updated findings take the tool's view (a person's triage never reaches here).
     await tx.execute(
       `update finding f set
-         active = not ${toolTriaged('i')}, is_mitigated = false, mitigated_at = null, last_seen_at = ?,
-         false_p = i.false_p, risk_accepted = i.risk_accepted, out_of_scope = i.out_of_scope, raw = i.raw,
-         ${REFRESHED_FIELDS.map(refreshedValue).join(', ')}
-       from outcome o join incoming i on i.incoming_id = o.incoming_id
+         active = not ${toolTriaged('s')}, is_mitigated = false, mitigated_at = null, last_seen_at = ?,
+         false_p = s.false_p, risk_accepted = s.risk_accepted, out_of_scope = s.out_of_scope, raw = s.raw,
+         tool_fields_hash = s.tool_fields_hash, ${REFRESHED_FIELDS.map(refreshedValue).join(', ')}
+       from outcome o join staged_finding s on s.id = o.incoming_id
        where f.id = o.finding_id and o.action in ('reactivated', 'updated')`,
       [now],
     );
+    // Of the unchanged findings only inactive ones (a person's or the tool's triage) and those whose digest
+    // changed in fields a person owns are written: an open one's last sighting is the Test's last_imported_at.
     await tx.execute(
-      `update finding f set last_seen_at = ? from outcome o where f.id = o.finding_id and o.action = 'untouched'`,
+      `update finding f set last_seen_at = ?,
+         tool_fields_hash = case when o.digest_differs then o.incoming_hash else f.tool_fields_hash end
+       from outcome o where f.id = o.finding_id and o.action = 'untouched' and (not o.was_active or o.digest_differs)`,
       [now],
     );
     await tx.execute(
       `insert into finding_action (import_id, finding_id, action, created_at)
-       select ?, finding_id, action, ? from outcome order by finding_id`,
+       select ?, finding_id, action, ? from outcome`,
       [input.importId, now],
     );
 
@@ -231,14 +245,14 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
       `with touched as (
          insert into finding (test_id, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
            cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
-           vuln_id_from_tool, hash_code, false_p, risk_accepted, out_of_scope, raw, active, verified, is_mitigated,
+           vuln_id_from_tool, hash_code, tool_fields_hash, false_p, risk_accepted, out_of_scope, raw, active, verified, is_mitigated,
            triaged_by_person, first_seen_at, last_seen_at, created_at)
-         select ?, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
-           cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
-           vuln_id_from_tool, hash_code, false_p, risk_accepted, out_of_scope, raw, not ${toolTriaged('i')}, false, false,
-           false, ?, ?, ?
-         from incoming i
-         where not exists (select 1 from winner w where w.incoming_id = i.incoming_id)
+         select ?, s.title, s.severity, s.description, s.mitigation, s."references", s.cwes, s.vulnerability_ids,
+           s.cvss_vector, s.cvss_score, s.component_name, s.component_version, s.file_path, s.line, s.endpoint, s.unique_id_from_tool,
+           s.vuln_id_from_tool, s.hash_code, s.tool_fields_hash, s.false_p, s.risk_accepted, s.out_of_scope, s.raw, not ${toolTriaged('s')},
+           false, false, false, ?, ?, ?
+         from incoming i join staged_finding s on s.id = i.incoming_id
+         where not exists (select 1 from candidate c where c.incoming_id = i.incoming_id)
          order by i.incoming_id
          returning id)
        ${action('created', 'touched')}`,
@@ -258,6 +272,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
        where id = ?`,
       [counts.created, counts.closed, counts.reactivated, counts.untouched, counts.updated, JSON.stringify(severityAfter), input.importId],
     );
+    await tx.execute('update test set last_imported_at = ? where id = ?', [now, input.testId]);
     await tx.execute(`update sync_fetch set status = 'applied' where id = ?`, [input.fetchId]);
     await tx.execute('delete from staged_finding where fetch_id = ?', [input.fetchId]);
 

@@ -1,63 +1,139 @@
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { hash } from 'node:crypto';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type pg from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 import type { HashField, NormalizedFinding } from '../connectors/types.js';
 import { computeHashCode } from './hash.js';
 
-/** One staged row, keyed by column name so PostgreSQL can read a whole page with json_populate_recordset. */
-function stagedRow(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]) {
+/**
+ * Digest of what a sync refreshes on a match (the tool-owned fields and the tool's triage), as the tool
+ * reports them. Equal digests mean there is nothing to refresh, so the reimport compares fields one by one
+ * only for the findings whose digest changed.
+ */
+export function toolFieldsHash(f: NormalizedFinding): string {
+  return hash(
+    'md5',
+    JSON.stringify([
+      f.severity, f.title, f.description ?? null, f.mitigation ?? null, f.references ?? null, f.line ?? null, f.cvssVector ?? null,
+      f.cvssScore ?? null, f.cwes ?? null, f.vulnerabilityIds ?? null, f.endpoint ?? null, f.falseP ?? false, f.riskAccepted ?? false,
+      f.outOfScope ?? false,
+    ]),
+  );
+}
+
+const STAGED_COLUMNS = [
+  'fetch_id', 'page', 'title', 'severity', 'description', 'mitigation', '"references"', 'cwes', 'vulnerability_ids', 'cvss_vector',
+  'cvss_score', 'component_name', 'component_version', 'file_path', 'line', 'endpoint', 'unique_id_from_tool', 'vuln_id_from_tool',
+  'hash_code', 'tool_fields_hash', 'false_p', 'risk_accepted', 'out_of_scope', 'raw',
+] as const;
+
+const NEEDS_ESCAPE = /["\u0000]/;
+
+/** One CSV field (empty = NULL); PostgreSQL text cannot hold NUL, so it is dropped. */
+function csvField(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  const text = typeof value === 'string' ? value : JSON.stringify(value);
+  return NEEDS_ESCAPE.test(text) ? `"${text.replace(/\u0000/g, '').replace(/"/g, '""')}"` : `"${text}"`;
+}
+
+function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]): string {
+  return [
+    fetchId, page, f.title, f.severity, f.description, f.mitigation, f.references, f.cwes, f.vulnerabilityIds, f.cvssVector,
+    f.cvssScore, f.componentName, f.componentVersion, f.filePath, f.line, f.endpoint, f.uniqueIdFromTool, f.vulnIdFromTool,
+    computeHashCode(f, hashFields), toolFieldsHash(f), f.falseP ?? false, f.riskAccepted ?? false, f.outOfScope ?? false, f.raw ?? null,
+  ]
+    .map(csvField)
+    .join(',') + '\n';
+}
+
+const ROWS_BETWEEN_YIELDS = 100;
+
+/**
+ * Encodes a page, yielding to the event loop every few rows so the write of the page before (its round
+ * trips to PostgreSQL) keeps going meanwhile: encoding and PostgreSQL's work overlap.
+ */
+async function csvBody(fetchId: string, page: number, findings: NormalizedFinding[], hashFields: readonly HashField[]): Promise<string> {
+  let body = '';
+  for (let i = 0; i < findings.length; i++) {
+    body += csvLine(fetchId, page, findings[i]!, hashFields);
+    if (i % ROWS_BETWEEN_YIELDS === ROWS_BETWEEN_YIELDS - 1) await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  return body;
+}
+
+/**
+ * Writes one page (COPY) and advances the fetch's cursor in the same transaction. The cursor only moves
+ * from the page before, so a page is staged once: an attempt that lost the race to another (an activity
+ * retried while the first attempt still ran) fails instead of staging twice.
+ */
+async function writePage(client: pg.PoolClient, fetchId: string, page: number, body: string, count: number, cursor: unknown): Promise<void> {
+  try {
+    await client.query('begin');
+    if (body.length > 0) {
+      await pipeline(Readable.from([body]), client.query(copyFrom(`copy staged_finding (${STAGED_COLUMNS.join(', ')}) from stdin with (format csv)`)));
+    }
+    const advanced = await client.query(
+      'update sync_fetch set cursor = $1::jsonb, pages = $2 + 1, item_count = item_count + $3 where id = $4 and pages = $2',
+      [JSON.stringify(cursor ?? null), page, count, fetchId],
+    );
+    if (advanced.rowCount !== 1) throw new Error(`fetch ${fetchId} is no longer at page ${page}: another attempt staged it`);
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+/**
+ * Stages a fetch page by page from `firstPage` on. `stage` returns once the page is encoded and the page
+ * before it is committed, so encoding (and fetching) the next page overlaps with PostgreSQL writing this
+ * one; at most one page is in flight, on one connection held until `close`. `flush` waits for the last
+ * page. A failed write surfaces at the next call; the fetch's cursor then still names the last committed page.
+ */
+export function createPageStager(pool: pg.Pool, options: { fetchId: string; firstPage: number; hashFields: readonly HashField[] }) {
+  let page = options.firstPage;
+  let inFlight: Promise<void> = Promise.resolve();
+  let connection: Promise<pg.PoolClient> | undefined;
+  let failed = false;
   return {
-    fetch_id: fetchId,
-    page,
-    title: f.title,
-    severity: f.severity,
-    description: f.description ?? null,
-    mitigation: f.mitigation ?? null,
-    references: f.references ?? null,
-    cwes: f.cwes ?? null,
-    vulnerability_ids: f.vulnerabilityIds ?? null,
-    cvss_vector: f.cvssVector ?? null,
-    cvss_score: f.cvssScore ?? null,
-    component_name: f.componentName ?? null,
-    component_version: f.componentVersion ?? null,
-    file_path: f.filePath ?? null,
-    line: f.line ?? null,
-    endpoint: f.endpoint ?? null,
-    unique_id_from_tool: f.uniqueIdFromTool ?? null,
-    vuln_id_from_tool: f.vulnIdFromTool ?? null,
-    hash_code: computeHashCode(f, hashFields),
-    false_p: f.falseP ?? false,
-    risk_accepted: f.riskAccepted ?? false,
-    out_of_scope: f.outOfScope ?? false,
-    raw: f.raw ?? null,
+    async stage(findings: NormalizedFinding[], cursor: unknown): Promise<void> {
+      const thisPage = page++;
+      const body = await csvBody(options.fetchId, thisPage, findings, options.hashFields);
+      await inFlight;
+      connection ??= pool.connect();
+      const client = await connection;
+      inFlight = writePage(client, options.fetchId, thisPage, body, findings.length, cursor);
+      inFlight.catch(() => {
+        failed = true;
+      });
+    },
+    async flush(): Promise<void> {
+      await inFlight;
+    },
+    /** Returns the connection to the pool (discarding it after a failed write); always call it. */
+    async close(): Promise<void> {
+      await inFlight.catch(() => undefined);
+      if (connection) (await connection).release(failed);
+      connection = undefined;
+    },
+    get pagesStarted(): number {
+      return page;
+    },
   };
 }
 
-const STAGED_COLUMNS =
-  'fetch_id, page, title, severity, description, mitigation, "references", cwes, vulnerability_ids, cvss_vector, cvss_score, ' +
-  'component_name, component_version, file_path, line, endpoint, unique_id_from_tool, vuln_id_from_tool, hash_code, ' +
-  'false_p, risk_accepted, out_of_scope, raw';
-
-/**
- * Stores one fetched page in `staged_finding` and advances the fetch's cursor in the same transaction,
- * so a resumed fetch never stages a page twice: a retry replaces the page (delete, then insert).
- */
+/** Stages a single page and waits for it (the fetch must be at that page). */
 export async function stageFindingsPage(
-  em: EntityManager,
+  pool: pg.Pool,
   input: { fetchId: string; page: number; findings: NormalizedFinding[]; hashFields: readonly HashField[]; cursor: unknown },
 ): Promise<void> {
-  const rows = input.findings.map((f) => stagedRow(input.fetchId, input.page, f, input.hashFields));
-  await em.transactional(async (tx) => {
-    await tx.execute('delete from staged_finding where fetch_id = ? and page = ?', [input.fetchId, input.page]);
-    if (rows.length > 0) {
-      await tx.execute(
-        `insert into staged_finding (${STAGED_COLUMNS})
-         select ${STAGED_COLUMNS} from json_populate_recordset(null::staged_finding, ?::json)`,
-        [JSON.stringify(rows)],
-      );
-    }
-    await tx.execute(
-      `update sync_fetch set cursor = ?::jsonb, pages = ?, item_count = (select count(*) from staged_finding where fetch_id = ?)
-       where id = ?`,
-      [JSON.stringify(input.cursor ?? null), input.page + 1, input.fetchId, input.fetchId],
-    );
-  });
+  const stager = createPageStager(pool, { fetchId: input.fetchId, firstPage: input.page, hashFields: input.hashFields });
+  try {
+    await stager.stage(input.findings, input.cursor);
+    await stager.flush();
+  } finally {
+    await stager.close();
+  }
 }

@@ -1,3 +1,4 @@
+import { RESTART_FETCH, isRestartCursor } from '../../src/connectors/types.js';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { createDependencyTrackConnector, dependencyTrack } from '../../src/connectors/dependency-track/index.js';
 import type { ConnectorConfig, FindingPage, NormalizedFinding } from '../../src/connectors/types.js';
@@ -226,22 +227,23 @@ describe('fetchFindings', () => {
   it('cuts the unpaginated answer into bounded pages whose last cursor is null', async () => {
     const pages = await collect(connector.fetchFindings(config, shopRecord(), null, testContext()));
     expect(pages.map((p) => p.findings.length)).toEqual([3, 3, 1]);
-    expect(pages[0]!.cursor).not.toBeNull();
-    expect(pages[1]!.cursor).not.toBeNull();
+    expect(pages[0]!.cursor).toEqual(RESTART_FETCH);
+    expect(pages[1]!.cursor).toEqual(RESTART_FETCH);
     expect(pages[2]!.cursor).toBeNull();
   });
 
-  it('resumes after the last stored page, even when the project changed in between', async () => {
+  it('cannot resume inside the one answer: its pages ask a retried fetch to start over, and starting over yields everything', async () => {
     const first = await collect(connector.fetchFindings(config, shopRecord(), null, testContext()));
-    const stored = first[0]!.findings.map((f) => f.uniqueIdFromTool);
-    const expectedRest = first.slice(1).flatMap((p) => p.findings.map((f) => f.uniqueIdFromTool));
+    expect(isRestartCursor(first[0]!.cursor)).toBe(true);
+    const again = await collect(connector.fetchFindings(config, shopRecord(), first[0]!.cursor, testContext()));
+    expect(allFindings(again).map((f) => f.uniqueIdFromTool)).toEqual(allFindings(first).map((f) => f.uniqueIdFromTool));
+  });
 
-    const removed = expectedRest[0];
-    fake.state.findings[shop.uuid] = fake.state.findings[shop.uuid]!.filter((f) => f.matrix !== removed);
-    const resumed = allFindings(await collect(connector.fetchFindings(config, shopRecord(), first[0]!.cursor, testContext())));
-
-    expect(resumed.map((f) => f.uniqueIdFromTool)).toEqual(expectedRest.slice(1));
-    expect(resumed.some((f) => stored.includes(f.uniqueIdFromTool))).toBe(false);
+  it('a connection broken off mid-answer is retryable (TOOL_UNAVAILABLE), never a short list', async () => {
+    fake.state.faults.push({ match: `/api/v1/finding/project/${shop.uuid}`, times: 3, respond: { cutAfterBytes: 40 } });
+    const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    expect(error.type).toBe('TOOL_UNAVAILABLE');
+    expect(error.retryable).toBe(true);
   });
 
   it('yields one empty, final page for a project without findings', async () => {

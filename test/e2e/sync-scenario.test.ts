@@ -91,6 +91,12 @@ describe('a connector, end to end through the API', () => {
     const second = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
     expect(second.summary).toMatchObject({ created: 1, closed: 1, reactivated: 0, untouched: 4, updated: 0 });
     expect(await activeFindings(connector.id)).toBe(5);
+    // Every open finding was seen by the second sync, unchanged ones included.
+    const open = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}&active=true`)).body.items as any[];
+    for (const f of open) expect(Date.parse(f.lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(second.startedAt));
+    const closed = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}&active=false`)).body.items as any[];
+    expect(closed).toHaveLength(1);
+    expect(Date.parse(closed[0].lastSeenAt)).toBeLessThan(Date.parse(second.startedAt));
 
     // It comes back, and one severity changes upstream.
     tool.state.findings[alpha!.uuid]!.push(fixed);

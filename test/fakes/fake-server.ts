@@ -15,7 +15,9 @@ export interface RecordedRequest {
 export type FaultResponse =
   | { status: number; headers?: Record<string, string>; body?: unknown }
   | { status: number; headers?: Record<string, string>; rawBody: string }
-  | { delayMs: number };
+  | { delayMs: number }
+  /** The normal answer, broken off (connection destroyed) after this many bytes of its body. */
+  | { cutAfterBytes: number };
 
 /** A fault injected into a fake: it hits the next `times` requests whose path matches, then is spent. */
 export interface Fault {
@@ -105,6 +107,13 @@ export async function startFakeServer<State extends FakeState>(
     };
     req.resume();
     if (!fault) return answer();
+    if ('cutAfterBytes' in fault) {
+      const normal = handle(request, state);
+      const text = 'rawBody' in normal && typeof normal.rawBody === 'string' ? normal.rawBody : JSON.stringify(normal.body ?? null);
+      res.writeHead(normal.status, { 'Content-Type': 'application/json', 'Content-Length': String(Buffer.byteLength(text)) });
+      res.write(text.slice(0, fault.cutAfterBytes), () => res.destroy());
+      return;
+    }
     if ('delayMs' in fault) {
       const timer = setTimeout(() => {
         timers.delete(timer);

@@ -9,7 +9,7 @@ import { findingIdParams, queryBoolean } from '../schemas.js';
 import { findingActionView, findingDetailView, findingView, toFindingActionView, toFindingDetailView, toFindingView } from '../views.js';
 
 async function findingOr404(em: EntityManager, id: number, options: { withRaw?: boolean } = {}): Promise<Finding> {
-  const finding = await em.findOne(Finding, { id }, options.withRaw ? { populate: ['raw'] } : {});
+  const finding = await em.findOne(Finding, { id }, { populate: options.withRaw ? ['test', 'raw'] : ['test'] });
   if (!finding) throw notFound('finding', id);
   return finding;
 }
@@ -73,6 +73,7 @@ export function findingRoutes(): Route[] {
           },
           { name: 'findings', keys: [{ property: 'id', kind: 'integer' }], direction: 'asc' },
           query,
+          { populate: ['test'] },
         );
         return { status: 200, body: { items: page.items.map(toFindingView), nextCursor: page.nextCursor } };
       },

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
-import { pagesOfFindings } from '../finding-pages.js';
+import { jsonArrayElements } from '../http/json-array-stream.js';
 import { apiKeyHeaderAuth, createHttpClient, paginateByPageNumber, type HttpClient, type HttpTuning } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
-import type { ConnectorConfig, FetchCursor, ToolConnector } from '../types.js';
+import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
 import { dtFinding, dtProject } from './api.js';
 import { findingFromDependencyTrack, projectToRecord } from './mapping.js';
 
@@ -24,17 +24,13 @@ export interface DependencyTrackOptions extends HttpTuning {
   userAgent?: string;
 }
 
-/** Resume position in a record's findings: the matrix of the last finding stored, in matrix order. */
-interface DependencyTrackCursor extends FetchCursor {
-  afterMatrix: string;
-}
 
 /**
  * The Dependency-Track connector (API v1, `X-Api-Key`). Records are projects (one per name+version, keyed
  * by uuid); findings are `GET /api/v1/finding/project/{uuid}?suppressed=true`, suppressed ones included so
- * they arrive as accepted risk instead of being closed. That endpoint is unpaginated, so findings are
- * sorted by matrix and cut into bounded pages; a resumed fetch refetches and continues after the last
- * matrix it stored, which stays correct when findings come and go between attempts.
+ * they arrive as accepted risk instead of being closed. That endpoint is unpaginated, so its answer is
+ * parsed as a stream and cut into bounded pages, never held whole; a fetch cannot resume inside one answer,
+ * so its pages carry RESTART_FETCH and a retried fetch starts over.
  */
 export function createDependencyTrackConnector(options: DependencyTrackOptions = {}): ToolConnector<DependencyTrackSettings> {
   const projectPageSize = options.projectPageSize ?? 100;
@@ -96,7 +92,7 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
       }
     },
 
-    async *fetchFindings(config, record, cursor, ctx) {
+    async *fetchFindings(config, record, _cursor, ctx) {
       parseSettings(dependencyTrackSettings, config.settings, TOOL_NAME);
       const http = clientFor(config);
       const projectUuid = record.externalId;
@@ -106,18 +102,23 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
           query: { suppressed: true },
           timeoutMs: options.findingsTimeoutMs ?? 120_000,
           notFound: { type: 'RECORD_MISSING', message: `${TOOL_NAME} no longer has project "${record.name}" (${projectUuid})` },
+          stream: true,
         },
         ctx,
       );
-      if (!Array.isArray(response.body)) {
-        throw new ConnectorError('BAD_TOOL_DATA', `${TOOL_NAME} answered the findings of project ${projectUuid} with something other than a list`);
+      let page: NormalizedFinding[] = [];
+      try {
+        for await (const value of jsonArrayElements(response.stream!.setEncoding('utf8'))) {
+          page.push(findingFromDependencyTrack(parseToolItem(dtFinding, value, TOOL_NAME, 'a finding'), value, projectUuid));
+          if (page.length === findingsPageSize) {
+            yield { findings: page, cursor: RESTART_FETCH };
+            page = [];
+          }
+        }
+      } catch (err) {
+        throw streamFailure(err, projectUuid, ctx);
       }
-      const findings = response.body
-        .map((item) => findingFromDependencyTrack(parseToolItem(dtFinding, item, TOOL_NAME, 'a finding'), item, projectUuid))
-        .sort((a, b) => compare(a.uniqueIdFromTool, b.uniqueIdFromTool));
-      const after = resumePosition(cursor);
-      const remaining = after === null ? findings : findings.filter((f) => compare(f.uniqueIdFromTool, after) > 0);
-      yield* pagesOfFindings(remaining, findingsPageSize, (last): DependencyTrackCursor => ({ afterMatrix: String(last.uniqueIdFromTool) }));
+      yield { findings: page, cursor: null };
     },
   };
 }
@@ -130,11 +131,17 @@ function apiServerUrl(location: string): string {
   return location.trim().replace(/\/+$/, '').replace(/\/api(\/v1)?$/i, '');
 }
 
-function resumePosition(cursor: FetchCursor | null): string | null {
-  const after = cursor?.afterMatrix;
-  return typeof after === 'string' && after !== '' ? after : null;
-}
-
-function compare(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+/** Why reading a streamed answer failed: the connection (retryable) or the tool's data (not). */
+function streamFailure(err: unknown, projectUuid: string, ctx: ConnectorContext): unknown {
+  if (err instanceof ConnectorError) return err;
+  if (ctx.signal?.aborted) return ctx.signal.reason ?? err;
+  const message = err instanceof Error ? err.message : String(err);
+  const code = (err as { code?: unknown } | null)?.code;
+  const network =
+    (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) ||
+    /terminated|ECONNRESET|socket|aborted/i.test(message) ||
+    (typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('ECONN')));
+  return network
+    ? new ConnectorError('TOOL_UNAVAILABLE', `${TOOL_NAME} broke off the findings of project ${projectUuid} (${message})`)
+    : new ConnectorError('BAD_TOOL_DATA', `${TOOL_NAME} answered the findings of project ${projectUuid} with a body that is not valid JSON (${message})`);
 }

@@ -1,3 +1,4 @@
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ConnectorError, type ErrorType } from '../../errors.js';
 import type { ConnectorContext } from '../types.js';
@@ -33,6 +34,11 @@ export interface HttpRequest {
    * are disabled"): answered as a response instead of thrown. Rate limits and 5xx are still retried first.
    */
   passStatuses?: readonly number[];
+  /**
+   * Hand a 2xx body over as a byte stream instead of parsing it (`HttpResponse.stream`), for answers too
+   * large to hold at once. Error answers are still read and classified as usual.
+   */
+  stream?: boolean;
 }
 
 export interface HttpResponse {
@@ -42,6 +48,8 @@ export interface HttpResponse {
   url: URL;
   /** The parsed JSON body of a 2xx answer; for a passed-through error status, its JSON or text (null when empty). */
   body: unknown;
+  /** With `stream`, the body of a 2xx answer, unread. */
+  stream?: Readable;
 }
 
 export interface HttpClientOptions {
@@ -185,6 +193,9 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           url = target;
           continue;
         }
+        if (request.stream && response.ok && response.body) {
+          return { kind: 'answer', url, status: response.status, headers: response.headers, text: '', stream: Readable.fromWeb(response.body) };
+        }
         const text = await response.text();
         return { kind: 'answer', url, status: response.status, headers: response.headers, text };
       }
@@ -217,6 +228,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } else {
         const { status, headers, text } = outcome;
         if (status >= 200 && status < 300) {
+          if (outcome.stream) return { status, headers, url: outcome.url, body: undefined, stream: outcome.stream };
           return { status, headers, url: outcome.url, body: parseJson(text, headers, at) };
         }
         const errorBody = parseLenient(text);
@@ -259,7 +271,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 }
 
 type AttemptOutcome =
-  | { kind: 'answer'; url: URL; status: number; headers: Headers; text: string }
+  | { kind: 'answer'; url: URL; status: number; headers: Headers; text: string; stream?: Readable }
   | { kind: 'unreachable'; url: URL; timedOut: boolean; cause: string };
 
 /** Waits, ending early with the caller's own cancellation reason (a Temporal CancelledFailure stays one). */

@@ -214,4 +214,26 @@ describe('a connector, end to end through the API', () => {
     expect(done.status).toBe('succeeded');
     expect(done.summary).toMatchObject({ created: 1 });
   });
+
+  it("a field a person edited is never refreshed by a sync, while the tool's other changes are", async () => {
+    const [eta] = seed(['eta-service']);
+    const original = () => dtFinding(eta!, { name: 'jinja2', version: '2.11.2' }, { vulnId: 'CVE-2024-22195', severity: 'MEDIUM', description: 'First wording' });
+    tool.state.findings[eta!.uuid] = [original()];
+    const connector = await createConnector('edits', { autoMap: true });
+    await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    const [found] = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}`)).body.items;
+    const edited = await stack.call('PATCH', `/api/v1/findings/${found.id}`, { severity: 'Critical' });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({ severity: 'Critical', active: true, triagedByPerson: false });
+
+    tool.state.findings[eta!.uuid] = [dtFinding(eta!, { name: 'jinja2', version: '2.11.2' }, { vulnId: 'CVE-2024-22195', severity: 'LOW', description: 'Second wording' })];
+    const op = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    expect(op.summary).toMatchObject({ updated: 1, untouched: 0, created: 0, closed: 0 });
+    const after = (await stack.call('GET', `/api/v1/findings/${found.id}`)).body;
+    expect(after).toMatchObject({ severity: 'Critical', description: expect.stringContaining('Second wording') });
+
+    // Nothing changes upstream: the person's severity still wins, and the finding is simply untouched.
+    const again = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    expect(again.summary).toMatchObject({ updated: 0, untouched: 1 });
+  });
 });

@@ -19,8 +19,15 @@ const triageBody = z
     falsePositive: z.boolean().optional(),
     riskAccepted: z.boolean().optional(),
     outOfScope: z.boolean().optional(),
+    severity: z.enum(SEVERITIES).optional().describe("A person's severity: later syncs no longer change it"),
+    description: z.string().max(100_000).nullable().optional().describe("A person's description: later syncs no longer change it"),
+    mitigation: z.string().max(100_000).nullable().optional().describe("A person's mitigation: later syncs no longer change it"),
   })
-  .refine((body) => Object.values(body).some((value) => value !== undefined), 'give at least one of falsePositive, riskAccepted, outOfScope');
+  .refine(
+    (body) => Object.values(body).some((value) => value !== undefined),
+    'give at least one of falsePositive, riskAccepted, outOfScope, severity, description, mitigation',
+  );
+
 
 /**
  * A person's triage: the flags given are set; while any flag is set the finding is inactive and marked
@@ -28,9 +35,25 @@ const triageBody = z
  * flag hands the finding back to the sync, active again unless it is mitigated.
  */
 export function applyTriage(finding: Finding, triage: z.output<typeof triageBody>): void {
+  // An edited field is named by its column, which the reimport checks before refreshing it.
+  const edited = new Set(finding.personEditedFields ?? []);
+  if (triage.severity !== undefined) {
+    finding.severity = triage.severity;
+    edited.add('severity');
+  }
+  if (triage.description !== undefined) {
+    finding.description = triage.description;
+    edited.add('description');
+  }
+  if (triage.mitigation !== undefined) {
+    finding.mitigation = triage.mitigation;
+    edited.add('mitigation');
+  }
+  finding.personEditedFields = edited.size > 0 ? [...edited].sort() : null;
   if (triage.falsePositive !== undefined) finding.falseP = triage.falsePositive;
   if (triage.riskAccepted !== undefined) finding.riskAccepted = triage.riskAccepted;
   if (triage.outOfScope !== undefined) finding.outOfScope = triage.outOfScope;
+  if (triage.falsePositive === undefined && triage.riskAccepted === undefined && triage.outOfScope === undefined) return;
   const triaged = finding.falseP || finding.riskAccepted || finding.outOfScope;
   finding.triagedByPerson = triaged;
   finding.active = triaged ? false : !finding.isMitigated;
@@ -98,9 +121,10 @@ export function findingRoutes(): Route[] {
       path: '/api/v1/findings/:id',
       operationId: 'triageFinding',
       tag: 'Findings',
-      summary: "A person's triage: false positive, risk accepted, out of scope",
+      summary: "A person's triage (false positive, risk accepted, out of scope) and edits (severity, description, mitigation)",
       description:
-        'Any flag set makes the finding inactive and protects it from later syncs. Clearing every flag makes it active again unless it is mitigated.',
+        'Any flag set makes the finding inactive and protects it from later syncs. Clearing every flag makes it active again unless it is mitigated. ' +
+        'A field a person edited is never refreshed by later syncs.',
       params: findingIdParams,
       body: triageBody,
       responses: { 200: { description: 'the finding', schema: findingDetailView } },

@@ -1,3 +1,5 @@
+import { wrap } from '@mikro-orm/core';
+import { lastSightingOf } from '../reimport/last-seen.js';
 import { z } from 'zod';
 import type { Connector, Finding, FindingAction, Import, Operation, Product, Test, ToolRecord } from '../db/entities.js';
 import { FINDING_ACTIONS, MATCHING_ALGORITHMS, OPERATION_STATUSES, OPERATION_TRIGGERS, OPERATION_TYPES, RECORD_STATES, SEVERITIES } from '../domain.js';
@@ -297,17 +299,13 @@ named(findingView, 'Finding');
 export const findingDetailView = findingView.extend({ raw: z.unknown().describe("the tool's item as fetched, for audit") });
 named(findingDetailView, 'FindingDetail');
 
-/**
- * When the tool last reported the finding. The reimport does not rewrite unchanged open findings: every
- * open finding a sync did not close was reported by its Test's latest import, so that is its last sighting.
- */
-function lastSeenAt(finding: Finding): Date {
-  const lastImport = finding.test.lastImportedAt;
-  const openForTheTool = finding.active && !finding.triagedByPerson;
-  return openForTheTool && lastImport && lastImport > finding.lastSeenAt ? lastImport : finding.lastSeenAt;
+/** A finding as the API shows it; its `test` must be loaded (for `lastSeenAt`). */
+/** The finding's Test, which must have been loaded with it (its last import tells the finding's last sighting). */
+export function loadedTest(finding: Finding): Finding['test'] {
+  if (!wrap(finding.test).isInitialized()) throw new Error(`finding ${finding.id} was loaded without its test`);
+  return finding.test;
 }
 
-/** A finding as the API shows it; its `test` must be loaded (for `lastSeenAt`). */
 export function toFindingView(finding: Finding): z.output<typeof findingView> {
   return {
     id: finding.id,
@@ -338,7 +336,7 @@ export function toFindingView(finding: Finding): z.output<typeof findingView> {
     outOfScope: finding.outOfScope,
     triagedByPerson: finding.triagedByPerson,
     firstSeenAt: iso(finding.firstSeenAt),
-    lastSeenAt: iso(lastSeenAt(finding)),
+    lastSeenAt: iso(lastSightingOf(finding, loadedTest(finding).lastImportedAt)),
     createdAt: iso(finding.createdAt),
   };
 }

@@ -232,6 +232,8 @@ export const Finding = defineEntity({
     isMitigated: p.boolean().default(false),
     mitigatedAt: p.datetime().nullable(),
     triagedByPerson: p.boolean().default(false),
+    /** When a person last set or cleared a triage flag (see reimport/last-seen.ts). */
+    personTriagedAt: p.datetime().nullable(),
     personEditedFields: p.json<string[]>().nullable(),
     firstSeenAt: p.datetime().onCreate(now),
     lastSeenAt: p.datetime().onCreate(now),

@@ -7,6 +7,7 @@ import {
   type Severity,
   type SeverityCounts,
 } from '../domain.js';
+import { LAST_SIGHTING_SQL } from './last-seen.js';
 
 export interface ReimportInput {
   importId: string;
@@ -229,11 +230,13 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     const action = (name: string, findingIds: string) =>
       `insert into finding_action (import_id, finding_id, action, created_at) select '${input.importId}', id, '${name}', '${now}' from ${findingIds}`;
 
-    // Open findings this fetch did not report (including losing duplicate matches) close.
+    // What this fetch did not report closes: open findings, findings the tool had triaged, losing duplicate
+    // matches — all but a person's decisions. Their last sighting is kept before they change.
     await tx.execute(
       `with touched as (
-         update finding f set active = false, is_mitigated = true, mitigated_at = ?
-         where f.test_id = ? and f.active and not f.is_mitigated and not f.triaged_by_person
+         update finding f set active = false, is_mitigated = true, mitigated_at = ?, last_seen_at = ${LAST_SIGHTING_SQL}
+         from test t
+         where t.id = f.test_id and f.test_id = ? and not f.is_mitigated and not f.triaged_by_person
            and not exists (select 1 from winner w where w.finding_id = f.id)
          returning f.id)
        ${action('closed', 'touched')}`,

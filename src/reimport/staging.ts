@@ -28,14 +28,19 @@ const STAGED_COLUMNS = [
   'hash_code', 'tool_fields_hash', 'false_p', 'risk_accepted', 'out_of_scope', 'raw',
 ] as const;
 
-const NEEDS_ESCAPE = /["\u0000]/;
+const NUL = String.fromCharCode(0);
+const withoutNul = (_key: string, v: unknown) => (typeof v === 'string' ? v.replaceAll(NUL, '') : v);
 
-/** One CSV field (empty = NULL); PostgreSQL text cannot hold NUL, so it is dropped. */
+/**
+ * One CSV field (empty = NULL). PostgreSQL text and jsonb cannot hold NUL, so it is dropped from strings,
+ * including those inside a JSON value.
+ */
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  const text = typeof value === 'string' ? value : JSON.stringify(value);
-  return NEEDS_ESCAPE.test(text) ? `"${text.replace(/\u0000/g, '').replace(/"/g, '""')}"` : `"${text}"`;
+  let text = typeof value === 'string' ? value.replaceAll(NUL, '') : JSON.stringify(value, withoutNul);
+  if (text.includes('"')) text = text.replaceAll('"', '""');
+  return `"${text}"`;
 }
 
 function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]): string {

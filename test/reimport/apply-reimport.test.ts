@@ -1,46 +1,25 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import type { NormalizedFinding } from '../../src/connectors/types.js';
+import { applyTriage } from '../../src/api/routes/findings.js';
+import { toFindingView } from '../../src/api/views.js';
+import type { HashField, NormalizedFinding } from '../../src/connectors/types.js';
+import { Finding } from '../../src/db/entities.js';
 import type { MatchingAlgorithm, Severity } from '../../src/domain.js';
 import { applyReimportSql } from '../../src/reimport/apply-reimport.js';
 import { canonicalHashInput, computeHashCode } from '../../src/reimport/hash.js';
-import { stageFindingsPage } from '../../src/reimport/staging.js';
-import { createTestDatabase } from '../support/database.js';
+import { createReimportDatabase, HASH_FIELDS, type ReimportDatabase, type ReimportTarget } from './reimport-target.js';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: ReimportDatabase;
 let orm: MikroORM;
 
 beforeAll(async () => {
-  db = await createTestDatabase();
-  orm = db.orm as MikroORM;
+  db = await createReimportDatabase();
+  orm = db.orm;
 });
 afterAll(async () => {
   await db.drop();
 });
 
-interface Fixture {
-  testId: string;
-  recordId: string;
-}
-
-async function newTest(): Promise<Fixture> {
-  const em = orm.em.fork();
-  const [c] = await em.execute(
-    `insert into connector (id, tool, label, location, secret_encrypted, settings, created_at, updated_at)
-     values (gen_random_uuid(), 'dependency_track', gen_random_uuid()::text, 'http://tool', 'sealed', '{}', now(), now()) returning id`,
-  );
-  const [p] = await em.execute(`insert into product (id, name, created_at) values (gen_random_uuid(), gen_random_uuid()::text, now()) returning id`);
-  const [e] = await em.execute(`insert into engagement (id, product_id, name, created_at) values (gen_random_uuid(), ?, 'Global Connectors', now()) returning id`, [p!.id]);
-  const [t] = await em.execute(
-    `insert into test (id, engagement_id, connector_id, tool, title, created_at) values (gen_random_uuid(), ?, ?, 'dependency_track', 'T', now()) returning id`,
-    [e!.id, c!.id],
-  );
-  const [r] = await em.execute(
-    `insert into tool_record (id, connector_id, external_id, name, state, first_discovered_at, last_discovered_at)
-     values (gen_random_uuid(), ?, 'p1', 'p1', 'good', now(), now()) returning id`,
-    [c!.id],
-  );
-  return { testId: t!.id, recordId: r!.id };
-}
+const newTest = (): Promise<ReimportTarget> => db.createTarget();
 
 const item = (key: string, over: Partial<NormalizedFinding> = {}): NormalizedFinding => ({
   title: `Finding ${key}`,
@@ -54,33 +33,39 @@ const item = (key: string, over: Partial<NormalizedFinding> = {}): NormalizedFin
 });
 
 async function sync(
-  fx: Fixture,
+  fx: ReimportTarget,
   findings: NormalizedFinding[],
-  options: { matching?: MatchingAlgorithm; minSeverity?: Severity; fetchId?: string } = {},
+  options: { matching?: MatchingAlgorithm; minSeverity?: Severity; fetchId?: string; now?: Date; hashFields?: readonly HashField[] } = {},
 ) {
-  const em = orm.em.fork();
-  const fetchId = options.fetchId ?? crypto.randomUUID();
-  await em.execute(
-    `insert into sync_fetch (id, record_id, status, pages, item_count, created_at) values (?, ?, 'fetched', 0, 0, now()) on conflict do nothing`,
-    [fetchId, fx.recordId],
-  );
-  if (!options.fetchId) {
-    await stageFindingsPage(em, { fetchId, page: 0, findings, hashFields: ['componentName', 'componentVersion', 'vulnerabilityIds'], cursor: null });
-  }
-  return applyReimportSql(em, {
+  const fetchId = await db.createFetch(fx, options.fetchId);
+  if (!options.fetchId) await db.stagePage({ fetchId, page: 0, findings, hashFields: options.hashFields ?? HASH_FIELDS });
+  return applyReimportSql(orm.em.fork(), {
     importId: crypto.randomUUID(),
     fetchId,
     testId: fx.testId,
     operationId: null,
     matching: options.matching ?? 'hash_code',
     minSeverity: options.minSeverity ?? 'Info',
-    now: new Date(),
+    now: options.now ?? new Date(),
   });
 }
 
-async function findings(fx: Fixture) {
+async function findings(fx: ReimportTarget) {
   return orm.em.fork().execute<
-    { id: number; title: string; severity: string; active: boolean; is_mitigated: boolean; false_p: boolean; risk_accepted: boolean; component_name: string; unique_id_from_tool: string }[]
+    {
+      id: number;
+      title: string;
+      severity: string;
+      description: string | null;
+      active: boolean;
+      is_mitigated: boolean;
+      mitigated_at: Date | null;
+      false_p: boolean;
+      risk_accepted: boolean;
+      component_name: string;
+      unique_id_from_tool: string;
+      last_seen_at: Date;
+    }[]
   >('select * from finding where test_id = ? order by id', [fx.testId]);
 }
 
@@ -209,10 +194,8 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
   it('applying the same fetch twice changes nothing the second time', async () => {
     const fx = await newTest();
     await sync(fx, [item('1'), item('2')]);
-    const fetchId = crypto.randomUUID();
-    const em = orm.em.fork();
-    await em.execute(`insert into sync_fetch (id, record_id, status, pages, item_count, created_at) values (?, ?, 'fetched', 0, 0, now())`, [fetchId, fx.recordId]);
-    await stageFindingsPage(em, { fetchId, page: 0, findings: [item('1')], hashFields: ['componentName', 'componentVersion', 'vulnerabilityIds'], cursor: null });
+    const fetchId = await db.createFetch(fx);
+    await db.stagePage({ fetchId, page: 0, findings: [item('1')], hashFields: HASH_FIELDS });
     const first = await sync(fx, [], { fetchId });
     const before = await findings(fx);
     const second = await sync(fx, [], { fetchId });
@@ -238,4 +221,139 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
       ['comp-3', 'created'],
     ]);
   });
+
+  it('refreshes the fields a person did not edit and keeps the ones they did', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { description: 'from the tool' })]);
+    const [finding] = await findings(fx);
+    await orm.em.fork().execute(`update finding set severity = 'Low', person_edited_fields = '["severity"]' where id = ?`, [finding!.id]);
+    const result = await sync(fx, [item('1', { severity: 'Critical', description: 'rewritten by the tool' })]);
+    expect(result.counts).toEqual(counts({ updated: 1 }));
+    expect((await findings(fx)).map((f) => [f.severity, f.description])).toEqual([['Low', 'rewritten by the tool']]);
+    const again = await sync(fx, [item('1', { severity: 'Info', description: 'rewritten by the tool' })]);
+    expect(again.counts).toEqual(counts({ untouched: 1 }));
+  });
+
+  it('shows as last sighting the last sync that reported the finding, also once it is closed or triaged', async () => {
+    const fx = await newTest();
+    const at = (day: number) => new Date(Date.UTC(2026, 0, day));
+    await sync(fx, [item('1'), item('2')], { now: at(1) });
+    const unchanged = await sync(fx, [item('1'), item('2')], { now: at(2) });
+    expect(unchanged.counts).toEqual(counts({ untouched: 2 }));
+    const lastSeen = async () => {
+      const shown = await orm.em.fork().find(Finding, { test: fx.testId }, { populate: ['test'], orderBy: { id: 'asc' } });
+      return shown.map((f) => toFindingView(f).lastSeenAt);
+    };
+    expect(await lastSeen()).toEqual([at(2).toISOString(), at(2).toISOString()]);
+
+    const em = orm.em.fork();
+    applyTriage(await em.findOneOrFail(Finding, { test: fx.testId, uniqueIdFromTool: 'uid-2' }, { populate: ['test'] }), { falsePositive: true });
+    await em.flush();
+    await sync(fx, [], { now: at(3) });
+    // The first closed on day 3 and the second was triaged; both were last reported on day 2.
+    expect({ 'after one closed and the other was triaged': await lastSeen() }).toEqual({
+      'after one closed and the other was triaged': [at(2).toISOString(), at(2).toISOString()],
+    });
+  });
+
+  it('of duplicate incoming items, the first fetched is the one kept', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { severity: 'Low', description: 'first' }), item('1', { severity: 'Critical', description: 'second' })]);
+    expect((await findings(fx)).map((f) => [f.severity, f.description])).toEqual([['Low', 'first']]);
+  });
+
+  it('with hash_code, an incoming item without a hash code (a tool that hashes nothing) never matches', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1')], { hashFields: [] });
+    const result = await sync(fx, [item('1')], { hashFields: [] });
+    expect(result.counts).toEqual(counts({ created: 1, closed: 1 }));
+  });
+
+  it('makes a finding the tool had triaged active again when the tool reports it open (updated)', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { falseP: true })]);
+    const result = await sync(fx, [item('1')]);
+    expect(result.counts).toEqual(counts({ updated: 1 }));
+    expect((await findings(fx)).map((f) => [f.active, f.false_p, f.is_mitigated])).toEqual([[true, false, false]]);
+    const triagedAgain = await sync(fx, [item('1', { riskAccepted: true })]);
+    expect(triagedAgain.counts).toEqual(counts({ updated: 1 }));
+    expect((await findings(fx)).map((f) => [f.active, f.risk_accepted, f.is_mitigated])).toEqual([[false, true, false]]);
+  });
+
+  it('closes a finding the tool had triaged once the tool no longer reports it (SPEC §2: not current, so closed)', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { falseP: true }), item('2')]);
+    const result = await sync(fx, [item('2')]);
+    expect(result.counts).toEqual(counts({ closed: 1, untouched: 1 }));
+    expect((await findings(fx)).map((f) => [f.component_name, f.active, f.is_mitigated, f.mitigated_at !== null, f.false_p])).toEqual([
+      ['comp-1', false, true, true, true],
+      ['comp-2', true, false, false, false],
+    ]);
+    const back = await sync(fx, [item('1'), item('2')]);
+    expect(back.counts).toEqual(counts({ reactivated: 1, untouched: 1 }));
+  });
+
+  it("keeps a person's triage of a finding a sync had closed: reported again, it stays closed and untouched", async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1')]);
+    await sync(fx, []);
+    const [closed] = await findings(fx);
+    await orm.em.fork().execute('update finding set out_of_scope = true, triaged_by_person = true where id = ?', [closed!.id]);
+    const result = await sync(fx, [item('1', { severity: 'Critical' })]);
+    expect(result.counts).toEqual(counts({ untouched: 1 }));
+    expect((await findings(fx)).map((f) => [f.severity, f.active, f.is_mitigated])).toEqual([['High', false, true]]);
+  });
+
+  it('with unique_id_or_hash, an item matching one finding by tool id and another by hash keeps the oldest and closes the other', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { uniqueIdFromTool: 'a' }), item('2', { uniqueIdFromTool: 'b' })], { matching: 'unique_id_or_hash' });
+    // Tool id of the first finding, hash of the second.
+    const result = await sync(fx, [item('2', { uniqueIdFromTool: 'a' })], { matching: 'unique_id_or_hash' });
+    expect(result.counts).toEqual(counts({ updated: 1, closed: 1 }));
+    expect((await findings(fx)).map((f) => [f.unique_id_from_tool, f.title, f.active])).toEqual([
+      ['a', 'Finding 2', true],
+      ['b', 'Finding 2', false],
+    ]);
+  });
+
+  it('with unique_id_or_hash, two items that share nothing but their oldest match collapse into it: the first fetched takes it', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { uniqueIdFromTool: 'a' })], { matching: 'unique_id_or_hash' });
+    // The first item matches by tool id, the second by hash; neither creates a finding.
+    const result = await sync(fx, [item('9', { uniqueIdFromTool: 'a', severity: 'Low' }), item('1', { uniqueIdFromTool: 'z', severity: 'Critical' })], {
+      matching: 'unique_id_or_hash',
+    });
+    expect(result.counts).toEqual(counts({ updated: 1 }));
+    expect((await findings(fx)).map((f) => [f.unique_id_from_tool, f.component_name, f.severity, f.title, f.active])).toEqual([['a', 'comp-1', 'Low', 'Finding 9', true]]);
+  });
+
+  it('gives the tool its triage back once a person clears theirs: a finding the tool still reports as false positive is updated', async () => {
+    const fx = await newTest();
+    await sync(fx, [item('1', { falseP: true })]);
+    const [finding] = await findings(fx);
+    const em = orm.em.fork();
+    const entity = await em.findOneOrFail(Finding, { id: finding!.id }, { populate: ['test'] });
+    applyTriage(entity, { riskAccepted: true });
+    await em.flush();
+    applyTriage(entity, { falsePositive: false, riskAccepted: false, outOfScope: false });
+    await em.flush();
+    expect((await findings(fx)).map((f) => [f.active, f.false_p, f.risk_accepted])).toEqual([[true, false, false]]);
+    const result = await sync(fx, [item('1', { falseP: true })]);
+    expect(result.counts).toEqual(counts({ updated: 1 }));
+    expect((await findings(fx)).map((f) => [f.active, f.false_p, f.risk_accepted])).toEqual([[false, true, false]]);
+  });
+
+  it('stages text the tool sent with NUL characters and CSV-special characters intact but for the NUL', async () => {
+    const fx = await newTest();
+    const nul = String.fromCharCode(0);
+    const tricky = `quote " comma , newline \n backslash \\ nul${nul}end`;
+    await sync(fx, [item('1', { description: tricky, raw: { note: tricky, nested: [tricky] } })]);
+    const [row] = await orm.em.fork().execute<{ description: string; raw: { note: string; nested: string[] } }[]>(
+      'select description, raw from finding where test_id = ?',
+      [fx.testId],
+    );
+    const expected = tricky.replace(nul, '');
+    expect(row).toEqual({ description: expected, raw: { note: expected, nested: [expected] } });
+  });
 });
+

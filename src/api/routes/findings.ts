@@ -6,7 +6,8 @@ import { notFound } from '../errors.js';
 import { findPage, pageOf, pageQuery } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { findingIdParams, queryBoolean } from '../schemas.js';
-import { findingActionView, findingDetailView, findingView, toFindingActionView, toFindingDetailView, toFindingView } from '../views.js';
+import { lastSightingOf } from '../../reimport/last-seen.js';
+import { findingActionView, loadedTest, findingDetailView, findingView, toFindingActionView, toFindingDetailView, toFindingView } from '../views.js';
 
 async function findingOr404(em: EntityManager, id: number, options: { withRaw?: boolean } = {}): Promise<Finding> {
   const finding = await em.findOne(Finding, { id }, { populate: options.withRaw ? ['test', 'raw'] : ['test'] });
@@ -34,7 +35,8 @@ const triageBody = z
  * `triagedByPerson`, so later syncs leave it alone (a person's decision wins, SPEC §4). Clearing every
  * flag hands the finding back to the sync, active again unless it is mitigated.
  */
-export function applyTriage(finding: Finding, triage: z.output<typeof triageBody>): void {
+export function applyTriage(finding: Finding, triage: z.output<typeof triageBody>, now: Date = new Date()): void {
+  const sighting = lastSightingOf(finding, loadedTest(finding).lastImportedAt);
   // An edited field is named by its column, which the reimport checks before refreshing it.
   const edited = new Set(finding.personEditedFields ?? []);
   if (triage.severity !== undefined) {
@@ -54,6 +56,11 @@ export function applyTriage(finding: Finding, triage: z.output<typeof triageBody
   if (triage.riskAccepted !== undefined) finding.riskAccepted = triage.riskAccepted;
   if (triage.outOfScope !== undefined) finding.outOfScope = triage.outOfScope;
   if (triage.falsePositive === undefined && triage.riskAccepted === undefined && triage.outOfScope === undefined) return;
+  // Keep the last sighting (taken before the state it is derived from changes), and forget the digest of the
+  // tool's flags: the flags now differ from what the tool said, so the next sync compares them field by field.
+  finding.lastSeenAt = sighting;
+  finding.personTriagedAt = now;
+  finding.toolFieldsHash = null;
   const triaged = finding.falseP || finding.riskAccepted || finding.outOfScope;
   finding.triagedByPerson = triaged;
   finding.active = triaged ? false : !finding.isMitigated;

@@ -3,11 +3,12 @@ import { Migration } from '@mikro-orm/migrations';
 /**
  * Makes the reimport fast on large records: a digest of the tool-owned fields, indexes that cover what
  * matching and closing read, unlogged staging, and no per-row foreign-key checks on the rows a reimport
- * writes in bulk (row triggers remove them with their fetch or import instead).
+ * writes in bulk (row triggers remove them with their fetch or import instead). Also records when a person
+ * last changed a finding's triage, which the last sighting of unchanged open findings depends on.
  */
-export class Migration20261126071625 extends Migration {
+export class Migration20261126075458 extends Migration {
 
-  override name = 'Migration20261126071625';
+  override name = 'Migration20261126075458';
 
   override up(): void | Promise<void> {
     this.addSql(`alter table "staged_finding" drop constraint "staged_finding_fetch_id_foreign";`);
@@ -20,7 +21,7 @@ export class Migration20261126071625 extends Migration {
     this.addSql(`drop index "finding_test_id_active_index";`);
     this.addSql(`drop index "finding_test_id_hash_code_index";`);
     this.addSql(`drop index "finding_test_id_unique_id_from_tool_index";`);
-    this.addSql(`alter table "finding" add "tool_fields_hash" varchar(32) null;`);
+    this.addSql(`alter table "finding" add "tool_fields_hash" varchar(32) null, add "person_triaged_at" timestamptz null;`);
     this.addSql(`create index "finding_test_id_active_index" on "finding" ("test_id", "active") include ("id", "severity", "is_mitigated", "triaged_by_person");`);
     this.addSql(`create index "finding_test_id_hash_code_index" on "finding" ("test_id", "hash_code") include ("active", "is_mitigated", "triaged_by_person", "tool_fields_hash");`);
     this.addSql(`create index "finding_test_id_unique_id_from_tool_index" on "finding" ("test_id", "unique_id_from_tool") include ("active", "is_mitigated", "triaged_by_person", "tool_fields_hash");`);
@@ -42,7 +43,7 @@ export class Migration20261126071625 extends Migration {
     this.addSql(`drop index "finding_test_id_unique_id_from_tool_index";`);
     this.addSql(`drop index "finding_test_id_hash_code_index";`);
     this.addSql(`drop index "finding_test_id_active_index";`);
-    this.addSql(`alter table "finding" drop column "tool_fields_hash";`);
+    this.addSql(`alter table "finding" drop column "tool_fields_hash", drop column "person_triaged_at";`);
     this.addSql(`create index "finding_test_id_unique_id_from_tool_index" on "finding" ("test_id", "unique_id_from_tool");`);
     this.addSql(`create index "finding_test_id_hash_code_index" on "finding" ("test_id", "hash_code");`);
     this.addSql(`create index "finding_test_id_active_index" on "finding" ("test_id", "active");`);

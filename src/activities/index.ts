@@ -3,13 +3,13 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
-import type { ConnectorConfig, ConnectorContext, DiscoveredRecord, ToolConnector } from '../connectors/types.js';
+import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
 import type { SecretBox } from '../db/secrets.js';
 import { ConnectorError } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
-import { createPageStager } from '../reimport/staging.js';
+import { createPageStager, discardStagedPages } from '../reimport/staging.js';
 import { toActivityFailure } from './failures.js';
 import { productNamed, reconcileRecords, testFor, type ReconcileResult } from './records.js';
 
@@ -242,6 +242,11 @@ export function createActivities(deps: ActivityDeps) {
       if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
 
       const { plugin, config } = await connectorWithConfig(em, input.connectorId);
+      if (fetch.pages > 0 && isRestartCursor(fetch.cursor)) {
+        // The source cannot resume mid-way: what an earlier attempt staged is discarded and the fetch starts over.
+        await discardStagedPages(deps.pool, input.fetchId);
+        fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
+      }
       const resumeFrom = fetch.pages > 0 ? ((fetch.cursor as Record<string, unknown> | null) ?? null) : null;
       const finished = fetch.pages > 0 && resumeFrom === null;
       if (!finished) {

@@ -73,9 +73,19 @@ async function csvBody(fetchId: string, page: number, findings: NormalizedFindin
  * from the page before, so a page is staged once: an attempt that lost the race to another (an activity
  * retried while the first attempt still ran) fails instead of staging twice.
  */
-async function writePage(client: pg.PoolClient, fetchId: string, page: number, body: string, count: number, cursor: unknown): Promise<void> {
+async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): Promise<void> {
+  await client.query('begin');
   try {
-    await client.query('begin');
+    await work();
+    await client.query('commit');
+  } catch (err) {
+    await client.query('rollback').catch(() => undefined);
+    throw err;
+  }
+}
+
+async function writePage(client: pg.PoolClient, fetchId: string, page: number, body: string, count: number, cursor: unknown): Promise<void> {
+  await inTransaction(client, async () => {
     if (body.length > 0) {
       await pipeline(Readable.from([body]), client.query(copyFrom(`copy staged_finding (${STAGED_COLUMNS.join(', ')}) from stdin with (format csv)`)));
     }
@@ -84,11 +94,7 @@ async function writePage(client: pg.PoolClient, fetchId: string, page: number, b
       [JSON.stringify(cursor ?? null), page, count, fetchId],
     );
     if (advanced.rowCount !== 1) throw new Error(`fetch ${fetchId} is no longer at page ${page}: another attempt staged it`);
-    await client.query('commit');
-  } catch (err) {
-    await client.query('rollback').catch(() => undefined);
-    throw err;
-  }
+  });
 }
 
 /**
@@ -140,5 +146,18 @@ export async function stageFindingsPage(
     await stager.flush();
   } finally {
     await stager.close();
+  }
+}
+
+/** Empties a fetch that must start over: its staged rows go and its cursor returns to the start, together. */
+export async function discardStagedPages(pool: pg.Pool, fetchId: string): Promise<void> {
+  const client = await pool.connect();
+  try {
+    await inTransaction(client, async () => {
+      await client.query('delete from staged_finding where fetch_id = $1', [fetchId]);
+      await client.query(`update sync_fetch set cursor = null, pages = 0, item_count = 0 where id = $1 and status = 'fetching'`, [fetchId]);
+    });
+  } finally {
+    client.release();
   }
 }

@@ -236,4 +236,26 @@ describe('a connector, end to end through the API', () => {
     const again = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
     expect(again.summary).toMatchObject({ updated: 0, untouched: 1 });
   });
+
+  it('an answer broken off after some pages were staged is fetched again from the start, with what the tool has now', async () => {
+    const [theta] = seed(['theta-service']);
+    const many = Array.from({ length: 1500 }, (_, i) => finding(theta!, `lib-${i}`, `CVE-2025-${10000 + i}`));
+    tool.state.findings[theta!.uuid] = many;
+    const connector = await createConnector('restart', { autoMap: true });
+    await startAndWait(`/api/v1/connectors/${connector.id}/discover`);
+    const path = `/api/v1/finding/project/${theta!.uuid}`;
+    const fullSize = Buffer.byteLength(JSON.stringify(many));
+    // Past the first page of 1,000 findings, then the connection breaks: that page is staged, the rest is not.
+    tool.state.faults.push({ match: path, times: 1, respond: { cutAfterBytes: Math.floor(fullSize * 0.8) } });
+
+    const started = await stack.call('POST', `/api/v1/connectors/${connector.id}/sync`);
+    // While the activity waits for its retry, the tool drops one of the findings already staged.
+    for (let i = 0; i < 200 && tool.state.requests.filter((r) => r.path === path).length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    tool.state.findings[theta!.uuid] = many.slice(1);
+    const op = await stack.waitForOperation(started.body.operationId, 60_000);
+    expect(op.status).toBe('succeeded');
+    expect(op.summary).toMatchObject({ fetched: 1499, created: 1499 });
+    expect(tool.state.requests.filter((r) => r.path === path).length).toBeGreaterThanOrEqual(2);
+  });
 });
+

@@ -1,3 +1,4 @@
+import type { QueryResult } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import {
   SEVERITIES,
@@ -165,7 +166,6 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
          where i.hash_code is not null and i.hash_code = j.hash_code and j.incoming_id < i.incoming_id`,
       );
     }
-    await tx.execute('analyze incoming');
 
     // Every existing finding that matches an incoming item, with what the outcome needs of it (read from the
     // covering match index, not from the finding rows); per incoming item the oldest is the winner.
@@ -176,15 +176,9 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
        from (${candidatesSql(input.matching)}) c`,
       input.matching === 'unique_id_or_hash' ? [input.testId, input.testId] : [input.testId],
     );
-    // A finding wins for at most one incoming item; an item whose winner was taken collapses into it (it has
-    // a candidate, so it is not created either).
-    await tx.execute(
-      `create temp table winner on commit drop as
-       select distinct on (finding_id) * from candidate where rank = 1 order by finding_id, incoming_id`,
-    );
-
-    // One outcome per matched finding. Equal digests settle most of them; only the rest are compared field
-    // by field (a person may own a field the tool changed).
+    // One outcome per matched finding: a finding wins for at most one incoming item (an item whose winner
+    // was taken collapses into it: it has a candidate, so it is not created either). Equal digests settle
+    // most outcomes; only the rest are compared field by field (a person may own a field the tool changed).
     const changed = [
       ...REFRESHED_FIELDS.map(fieldChanged),
       'f.false_p is distinct from s.false_p',
@@ -193,7 +187,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     ].join(' or ');
     await tx.execute(
       `create temp table outcome on commit drop as
-       select w.finding_id, w.incoming_id, w.active as was_active, w.incoming_hash,
+       select distinct on (w.finding_id) w.finding_id, w.incoming_id, w.active as was_active, w.incoming_hash,
               w.tool_fields_hash is distinct from w.incoming_hash and not w.triaged_by_person as digest_differs,
               case when w.triaged_by_person then 'untouched'
                    when w.is_mitigated then 'reactivated'
@@ -201,7 +195,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
                    when exists (select 1 from finding f join staged_finding s on s.id = w.incoming_id
                                 where f.id = w.finding_id and (${changed})) then 'updated'
                    else 'untouched' end as action
-       from winner w`,
+       from candidate w where w.rank = 1 order by w.finding_id, w.incoming_id`,
     );
     // Reactivated and updated findings take the tool's view (a person's triage never reaches here).
     await tx.execute(
@@ -232,19 +226,20 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
 
     // What this fetch did not report closes: open findings, findings the tool had triaged, losing duplicate
     // matches — all but a person's decisions. Their last sighting is kept before they change.
-    await tx.execute(
+    const closed = await tx.execute<QueryResult>(
       `with touched as (
          update finding f set active = false, is_mitigated = true, mitigated_at = ?, last_seen_at = ${LAST_SIGHTING_SQL}
          from test t
          where t.id = f.test_id and f.test_id = ? and not f.is_mitigated and not f.triaged_by_person
-           and not exists (select 1 from winner w where w.finding_id = f.id)
+           and not exists (select 1 from outcome o where o.finding_id = f.id)
          returning f.id)
        ${action('closed', 'touched')}`,
       [now, input.testId],
+      'run',
     );
 
     // Incoming items with no match are new findings.
-    await tx.execute(
+    const created = await tx.execute<QueryResult>(
       `with touched as (
          insert into finding (test_id, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
            cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
@@ -260,14 +255,12 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
          returning id)
        ${action('created', 'touched')}`,
       [input.testId, now, now, now],
+      'run',
     );
 
-    const countRows = await tx.execute<{ action: keyof ImportCounts; n: string }[]>(
-      'select action, count(*) as n from finding_action where import_id = ? group by action',
-      [input.importId],
-    );
-    const counts: ImportCounts = { created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 };
-    for (const row of countRows) counts[row.action] = Number(row.n);
+    const matched = await tx.execute<{ action: keyof ImportCounts; n: string }[]>('select action, count(*) as n from outcome group by action');
+    const counts: ImportCounts = { created: created.affectedRows, closed: closed.affectedRows, reactivated: 0, untouched: 0, updated: 0 };
+    for (const row of matched) counts[row.action] = Number(row.n);
     const severityAfter = await severityCounts(tx, input.testId);
 
     await tx.execute(

@@ -114,6 +114,8 @@ async function severityCounts(em: EntityManager, testId: string): Promise<Severi
  */
 export async function applyReimportSql(em: EntityManager, input: ReimportInput): Promise<ReimportResult> {
   return em.transactional(async (tx) => {
+    // The working tables of a large record are sorted and hashed in memory rather than spilled to disk.
+    await tx.execute(`set local work_mem = '64MB'`);
     const locked = await tx.execute('select id from test where id = ? for update', [input.testId]);
     if (locked.length === 0) throw new Error(`test ${input.testId} does not exist`);
 

@@ -355,5 +355,34 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     const expected = tricky.replace(nul, '');
     expect(row).toEqual({ description: expected, raw: { note: expected, nested: [expected] } });
   });
+
+  it('an import into one Test waits for another import into the same Test, never for one into another Test', async () => {
+    const [a, b] = [await newTest(), await newTest()];
+    // Another import holds Test a (its transaction has locked the Test row).
+    const em = orm.em.fork();
+    let releaseA!: () => void;
+    const heldA = new Promise<void>((resolve) => (releaseA = resolve));
+    const lockTaken = new Promise<void>((taken) => {
+      void em.transactional(async (tx) => {
+        await tx.execute('select id from test where id = ? for update', [a.testId]);
+        taken();
+        await heldA;
+      });
+    });
+    await lockTaken;
+
+    const intoB = await sync(b, [item('1')]);
+    expect(intoB.counts).toEqual(counts({ created: 1 }));
+
+    let intoADone = false;
+    const intoA = sync(a, [item('1')]).then((r) => {
+      intoADone = true;
+      return r;
+    });
+    await new Promise((r) => setTimeout(r, 300));
+    expect(intoADone).toBe(false);
+    releaseA();
+    expect((await intoA).counts).toEqual(counts({ created: 1 }));
+  });
 });
 

@@ -11,7 +11,7 @@ import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } f
 import { applyReimportSql } from '../reimport/apply-reimport.js';
 import { createPageStager, discardStagedPages } from '../reimport/staging.js';
 import { toActivityFailure } from './failures.js';
-import { productNamed, reconcileRecords, testFor, type ReconcileResult } from './records.js';
+import { reconcileRecords, testFor, type ReconcileResult } from './records.js';
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -215,13 +215,13 @@ export function createActivities(deps: ActivityDeps) {
       const em = deps.orm.em.fork();
       const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector', 'product'] });
       if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
-      const connector = record.connector as unknown as Connector;
+      const connector = record.connector;
       const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };
       if (!connector.enabled) return { ...base, syncable: false, reason: 'the connector is disabled', productId: null, testId: null };
       if (record.state !== 'good' || !record.product) {
         return { ...base, syncable: false, reason: `the record is ${record.state === 'good' ? 'not mapped' : record.state}`, productId: null, testId: null };
       }
-      const product = record.product as unknown as Awaited<ReturnType<typeof productNamed>>;
+      const product = record.product;
       const test = await testFor(em, product, connector, toolConnector(connector.tool).displayName);
       return { ...base, syncable: true, productId: product.id, testId: test.id };
     },

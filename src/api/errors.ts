@@ -39,6 +39,11 @@ export const notFound = (what: string, id: string | number) => new ApiError(404,
 export const conflict = (code: string, message: string, details: unknown = null) => new ApiError(409, code, message, details);
 export const unauthorized = (message: string) => new ApiError(401, 'UNAUTHORIZED', message);
 
+/** Runs and schedules only go ahead for an enabled connector (409 CONNECTOR_DISABLED otherwise). */
+export function requireEnabled(connector: { enabled: boolean }, remedy = 'enable it first'): void {
+  if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', `the connector is disabled; ${remedy}`);
+}
+
 /** Zod issues as the `details` of a 400: where (`in` body/query/params plus the path) and what is wrong. */
 export function validationFailed(location: 'body' | 'query' | 'params', error: z.ZodError, prefix: (string | number)[] = []): ApiError {
   const issues = error.issues.map((issue) => ({

@@ -13,7 +13,7 @@ import {
 } from '../../temporal/schedules.js';
 import { connectorScheduleId } from '../../workflow-ids.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, conflict, notFound, validationFailed } from '../errors.js';
+import { ApiError, notFound, validationFailed, requireEnabled } from '../errors.js';
 import { findPage, pageOf, pageQuery } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams, scheduleInput } from '../schemas.js';
@@ -351,7 +351,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       errors: [404, 409],
       async handle({ params, em }) {
         const connector = await connectorOr404(em, params.id);
-        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it first');
+        requireEnabled(connector);
         const { operationId, workflowId, runId, temporalUrl } = await deps.runs.discoverConnector(em, connector);
         return { status: 202, body: { operationId, workflowId, runId, temporalUrl } };
       },
@@ -369,7 +369,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       errors: [404, 409],
       async handle({ params, em }) {
         const connector = await connectorOr404(em, params.id);
-        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it first');
+        requireEnabled(connector);
         const { operationId, workflowId, runId, temporalUrl, attached } = await deps.runs.syncConnector(em, connector);
         return { status: 202, body: { operationId, workflowId, runId, temporalUrl, attached } };
       },
@@ -439,7 +439,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       errors: [404, 409],
       async handle({ params, body, em }) {
         const connector = await connectorOr404(em, params.id);
-        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it to resume its schedule');
+        requireEnabled(connector, 'enable it to resume its schedule');
         return { status: 200, body: await setPaused(connector, false, body?.note ?? 'unpaused through the vulnsync API') };
       },
     }),

@@ -4,7 +4,7 @@ import { productNamed } from '../../activities/records.js';
 import { Product, ToolRecord } from '../../db/entities.js';
 import { RECORD_STATES } from '../../domain.js';
 import type { ApiDeps } from '../deps.js';
-import { ApiError, conflict, notFound } from '../errors.js';
+import { ApiError, conflict, notFound, requireEnabled } from '../errors.js';
 import { findPage, pageOf, pageQuery } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams } from '../schemas.js';
@@ -157,7 +157,7 @@ export function recordRoutes(deps: ApiDeps): Route[] {
           throw conflict('RECORD_NOT_MAPPED', `only a mapped (good) record can be synced (this one is ${record.state})`);
         }
         const connector = record.connector;
-        if (!connector.enabled) throw conflict('CONNECTOR_DISABLED', 'the connector is disabled; enable it first');
+        requireEnabled(connector);
         const started = await deps.runs.syncRecord(em, connector, { id: record.id, name: record.name, productId: record.product.id });
         const { operationId, workflowId, runId, temporalUrl, attached } = started;
         return { status: 202, body: { operationId, workflowId, runId, temporalUrl, attached } };

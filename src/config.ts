@@ -15,6 +15,11 @@ const schema = z.object({
   VULNSYNC_API_HOST: z.string().default('127.0.0.1'),
   VULNSYNC_TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
   VULNSYNC_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  VULNSYNC_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(20),
+  /** The ORM's connections (reimports, Operations, Records); each running reimport holds one. */
+  VULNSYNC_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
+  /** Staging's connections; a fetch holds one only while it writes a page. Defaults to one per activity slot, at most 10. */
+  VULNSYNC_STAGING_POOL_SIZE: z.coerce.number().int().min(1).max(1000).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

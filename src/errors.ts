@@ -9,11 +9,16 @@ export const ERROR_TYPES = [
   'RATE_LIMITED',
   'TOOL_UNAVAILABLE',
   'BAD_TOOL_DATA',
+  /** A fetch's staged rows were not all there when it was applied; the workflow fetches again. */
+  'STAGING_INCOMPLETE',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
-/** Types a retry cannot fix: the activity fails fast and the operator sees the message. */
-export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = ['AUTH_REJECTED', 'CONFIG_INVALID', 'RECORD_MISSING', 'BAD_TOOL_DATA'];
+/**
+ * Types a retry of the same activity cannot fix: it fails fast and the operator sees the message
+ * (STAGING_INCOMPLETE is fixed by fetching again, which the workflow does).
+ */
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = ['AUTH_REJECTED', 'CONFIG_INVALID', 'RECORD_MISSING', 'BAD_TOOL_DATA', 'STAGING_INCOMPLETE'];
 
 export function isRetryableType(type: ErrorType): boolean {
   return !NON_RETRYABLE_ERROR_TYPES.includes(type);

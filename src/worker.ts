@@ -10,13 +10,15 @@ import { openDatabase, openPool } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
 import { createLogger } from './logger.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
-import { reconcileSchedules } from './temporal/schedules.js';
+import { reconcileSchedulesUntilDone } from './temporal/schedules.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
 
 export interface StartedWorker {
   worker: Worker;
   run: Promise<void>;
+  /** Settles once the schedules are reconciled (or the worker stopped first). */
+  schedulesReconciled: Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -24,25 +26,33 @@ export interface StartedWorker {
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, 'vulnsync-worker');
-  const orm = await openDatabase(config.DATABASE_URL);
+  const orm = await openDatabase(config.DATABASE_URL, { poolSize: config.VULNSYNC_DB_POOL_SIZE });
   const pending = await orm.migrator.getPending();
   if (pending.length > 0) {
     await orm.close();
     throw new Error(`the database schema is behind (${pending.length} migration(s) pending): run \`npm run migrate\``);
   }
   const { client, connection: clientConnection } = await connectClient(env);
-  await reconcileSchedules(client, orm, { taskQueue: config.VULNSYNC_TASK_QUEUE }, logger);
   const { connection, namespace } = await connectWorker(env);
-  const pool = openPool(config.DATABASE_URL);
+  const slots = config.VULNSYNC_ACTIVITY_SLOTS;
+  const pool = openPool(config.DATABASE_URL, config.VULNSYNC_STAGING_POOL_SIZE ?? Math.min(slots, 10), (err) =>
+    logger.warn({ err: err.message }, 'a staging connection to PostgreSQL failed; it is replaced'),
+  );
   const worker = await Worker.create({
     connection,
     namespace,
     taskQueue: config.VULNSYNC_TASK_QUEUE,
     workflowsPath,
     activities: createActivities({ orm, pool, secrets: new SecretBox(config.VULNSYNC_SECRET_KEY), logger }),
-    maxConcurrentActivityTaskExecutions: 20,
+    maxConcurrentActivityTaskExecutions: slots,
   });
+  // Schedules are reconciled while the worker already polls: a slow or briefly unreachable Temporal delays
+  // them, never the worker.
+  const reconciling = new AbortController();
+  const reconciled = reconcileSchedulesUntilDone(client, orm, { taskQueue: config.VULNSYNC_TASK_QUEUE }, logger, reconciling.signal);
   const run = worker.run().finally(async () => {
+    reconciling.abort();
+    await reconciled;
     await connection.close();
     await clientConnection.close();
     await pool.end();
@@ -52,6 +62,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   return {
     worker,
     run,
+    schedulesReconciled: reconciled,
     async shutdown() {
       worker.shutdown();
       await run;

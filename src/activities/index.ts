@@ -1,4 +1,4 @@
-import { Context } from '@temporalio/activity';
+import { ApplicationFailure, Context } from '@temporalio/activity';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -6,10 +6,10 @@ import { connectorFor } from '../connectors/index.js';
 import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
 import type { SecretBox } from '../db/secrets.js';
-import { ConnectorError } from '../errors.js';
+import { ConnectorError, type ErrorType } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
-import { createPageStager, discardStagedPages } from '../reimport/staging.js';
+import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reimport/staging.js';
 import { toActivityFailure } from './failures.js';
 import { reconcileRecords, testFor, type ReconcileResult } from './records.js';
 
@@ -242,8 +242,9 @@ export function createActivities(deps: ActivityDeps) {
       if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
 
       const { plugin, config } = await connectorWithConfig(em, input.connectorId);
-      if (fetch.pages > 0 && isRestartCursor(fetch.cursor)) {
-        // The source cannot resume mid-way: what an earlier attempt staged is discarded and the fetch starts over.
+      if (fetch.pages > 0 && (isRestartCursor(fetch.cursor) || !(await stagedPagesIntact(deps.pool, fetch)))) {
+        // The source cannot resume mid-way, or pages an earlier attempt committed are gone: what it staged is
+        // discarded and the fetch starts over.
         await discardStagedPages(deps.pool, input.fetchId);
         fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
       }
@@ -270,12 +271,14 @@ export function createActivities(deps: ActivityDeps) {
       return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
     },
 
-    /** Applies a completed fetch to the record's Test (SPEC §4); applying the same fetch twice changes nothing. */
+    /**
+     * Applies a completed fetch to the record's Test (SPEC §4); applying the same fetch twice changes nothing.
+     * A fetch whose staged rows are not all there is reset and fails as STAGING_INCOMPLETE, so the workflow
+     * fetches again: a lost staged row never closes a finding.
+     */
     async applyReimport(input: ApplyReimportInput): Promise<ApplyReimportResult> {
       const em = deps.orm.em.fork();
       const connector = await em.findOneOrFail(Connector, { id: input.connectorId });
-      const fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
-      if (fetch.status === 'fetching') throw new Error(`fetch ${input.fetchId} has not completed; a partial fetch is never applied`);
       const result = await applyReimportSql(em, {
         importId: crypto.randomUUID(),
         fetchId: input.fetchId,
@@ -285,6 +288,14 @@ export function createActivities(deps: ActivityDeps) {
         minSeverity: connector.minSeverity,
         now: new Date(),
       });
+      if (result.stagingIncomplete) {
+        const { expectedItems, stagedItems, expectedPages } = result.stagingIncomplete;
+        throw ApplicationFailure.create({
+          type: 'STAGING_INCOMPLETE' satisfies ErrorType,
+          message: `fetch ${input.fetchId} had ${stagedItems} of its ${expectedItems} staged items (${expectedPages} pages); it was reset to fetch again`,
+          nonRetryable: true,
+        });
+      }
       return { importId: result.importId, counts: result.counts, alreadyApplied: result.alreadyApplied };
     },
 

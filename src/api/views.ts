@@ -1,4 +1,3 @@
-import { wrap } from '@mikro-orm/core';
 import { lastSightingOf } from '../reimport/last-seen.js';
 import { z } from 'zod';
 import type { Connector, Finding, FindingAction, Import, Operation, Product, Test, ToolRecord } from '../db/entities.js';
@@ -265,6 +264,7 @@ export function toFindingActionView(action: FindingAction): z.output<typeof find
 export const findingView = z.object({
   id: z.number().int(),
   testId: z.uuid(),
+  recordId: z.uuid().nullable().describe('the Record that reported it (it owns the finding; other Records never close it)'),
   title: z.string(),
   severity: z.enum(SEVERITIES),
   description: z.string().nullable(),
@@ -299,17 +299,11 @@ named(findingView, 'Finding');
 export const findingDetailView = findingView.extend({ raw: z.unknown().describe("the tool's item as fetched, for audit") });
 named(findingDetailView, 'FindingDetail');
 
-/** A finding as the API shows it; its `test` must be loaded (for `lastSeenAt`). */
-/** The finding's Test, which must have been loaded with it (its last import tells the finding's last sighting). */
-export function loadedTest(finding: Finding): Finding['test'] {
-  if (!wrap(finding.test).isInitialized()) throw new Error(`finding ${finding.id} was loaded without its test`);
-  return finding.test;
-}
-
 export function toFindingView(finding: Finding): z.output<typeof findingView> {
   return {
     id: finding.id,
     testId: finding.test.id,
+    recordId: finding.recordId ?? null,
     title: finding.title,
     severity: finding.severity,
     description: finding.description ?? null,
@@ -336,7 +330,7 @@ export function toFindingView(finding: Finding): z.output<typeof findingView> {
     outOfScope: finding.outOfScope,
     triagedByPerson: finding.triagedByPerson,
     firstSeenAt: iso(finding.firstSeenAt),
-    lastSeenAt: iso(lastSightingOf(finding, loadedTest(finding).lastImportedAt)),
+    lastSeenAt: iso(lastSightingOf(finding)),
     createdAt: iso(finding.createdAt),
   };
 }

@@ -19,13 +19,19 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
 }
 
 /** Opens the ORM; with `migrate`, brings the schema up to date with the committed migrations first. */
-export async function openDatabase(databaseUrl: string, options: { migrate?: boolean } = {}): Promise<MikroORM> {
-  const orm = await MikroORM.init(ormConfig(databaseUrl));
+export async function openDatabase(databaseUrl: string, options: { migrate?: boolean; poolSize?: number } = {}): Promise<MikroORM> {
+  const config = ormConfig(databaseUrl);
+  const orm = await MikroORM.init(options.poolSize ? { ...config, pool: { ...config.pool, max: options.poolSize } } : config);
   if (options.migrate) await orm.migrator.up();
   return orm;
 }
 
-/** A small pool of plain connections for bulk work the ORM does not do (COPY into staging). */
-export function openPool(databaseUrl: string, max = 4): pg.Pool {
-  return new pg.Pool({ connectionString: databaseUrl, max });
+/**
+ * A pool of plain connections for bulk work the ORM does not do (COPY into staging). An idle connection
+ * PostgreSQL drops (a restart, an idle-session kill) is reported and replaced, never an uncaught error.
+ */
+export function openPool(databaseUrl: string, max = 4, onError: (err: Error) => void = () => undefined): pg.Pool {
+  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  pool.on('error', onError);
+  return pool;
 }

@@ -71,12 +71,6 @@ export const Test = defineEntity({
     tool: p.string().length(64),
     title: p.string().length(512),
     createdAt: p.datetime().onCreate(now),
-    /**
-     * When the latest reimport into this Test ran. Every open finding of the Test was reported by that
-     * import (anything it did not report was closed), so this is their last sighting too; the reimport does
-     * not rewrite each unchanged open row to say so.
-     */
-    lastImportedAt: p.datetime().nullable(),
   },
   uniques: [{ properties: ['engagement', 'connector'] }],
 });
@@ -173,6 +167,8 @@ export const Import = defineEntity({
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
     test: () => p.manyToOne(Test).deleteRule('cascade'),
     operation: () => p.manyToOne(Operation).nullable().deleteRule('set null'),
+    /** The Record whose fetch this import applied (no foreign key: the fact outlives a deleted Record). */
+    recordId: p.uuid().nullable(),
     fetchId: p.uuid().unique(),
     created: p.integer().default(0),
     closed: p.integer().default(0),
@@ -184,7 +180,8 @@ export const Import = defineEntity({
     settings: p.json<Record<string, unknown>>(),
     createdAt: p.datetime().onCreate(now),
   },
-  indexes: [{ properties: ['test', 'createdAt'] }],
+  // The latest import of a (Test, Record) tells its open findings' last sighting (reimport/last-seen.ts).
+  indexes: [{ properties: ['test', 'createdAt'] }, { properties: ['test', 'recordId', 'createdAt'] }],
   // Actions carry no foreign keys (checking 100,000 of them costs more than the reimport); they go with their import.
   triggers: [{ name: 'finding_import_discard_actions', timing: 'after', events: ['delete'], forEach: 'row', body: 'delete from finding_action where import_id = OLD.id; return null' }],
 });
@@ -220,12 +217,20 @@ const findingFields = {
   raw: p.json<unknown>().nullable().lazy(),
 };
 
-/** One vulnerability in one Test. */
+/**
+ * One vulnerability in one Test, owned by the Record that reported it: a Record's reimport matches and
+ * closes only its own findings, so Records mapped to one Product never close each other's.
+ */
 export const Finding = defineEntity({
   name: 'Finding',
   properties: {
     id: p.bigint('number').primary().autoincrement(),
     test: () => p.manyToOne(Test).deleteRule('cascade'),
+    /**
+     * The Record that reported it. No foreign key: a deleted Record's findings stay as they were, still
+     * saying who reported them; null only for findings whose reporter the ownership migration could not tell.
+     */
+    recordId: p.uuid().nullable(),
     ...findingFields,
     active: p.boolean().default(true),
     verified: p.boolean().default(false),
@@ -237,15 +242,26 @@ export const Finding = defineEntity({
     personEditedFields: p.json<string[]>().nullable(),
     firstSeenAt: p.datetime().onCreate(now),
     lastSeenAt: p.datetime().onCreate(now),
+    /**
+     * When the latest reimport of its Record into its Test ran. A finding open for the tool then was
+     * reported by that import (anything unreported was closed), so the reimport does not rewrite unchanged
+     * open rows to record their sighting (see reimport/last-seen.ts).
+     */
+    recordLastImportedAt: p
+      .datetime()
+      .formula((_cols, table) => `(select max(i.created_at) from finding_import i where i.test_id = ${table.alias}.test_id and i.record_id = ${table.alias}.record_id)`)
+      .persist(false)
+      .nullable(),
     createdAt: p.datetime().onCreate(now),
   },
   // The match indexes cover what the reimport's outcome needs, so matching reads no finding rows.
   indexes: [
-    { properties: ['test', 'uniqueIdFromTool'], include: ['active', 'isMitigated', 'triagedByPerson', 'toolFieldsHash'] },
-    { properties: ['test', 'hashCode'], include: ['active', 'isMitigated', 'triagedByPerson', 'toolFieldsHash'] },
-    // Open findings and their severities without reading finding rows (closing what a fetch did not report,
-    // severity totals before and after an import).
-    { properties: ['test', 'active'], include: ['id', 'severity', 'isMitigated', 'triagedByPerson'] },
+    { properties: ['test', 'recordId', 'uniqueIdFromTool'], include: ['active', 'isMitigated', 'triagedByPerson', 'toolFieldsHash'] },
+    { properties: ['test', 'recordId', 'hashCode'], include: ['active', 'isMitigated', 'triagedByPerson', 'toolFieldsHash'] },
+    // What a Record's fetch did not report closes: its findings not yet mitigated, without reading other rows.
+    { properties: ['test', 'recordId', 'isMitigated'], include: ['id', 'triagedByPerson'] },
+    // Severity totals of a Test before and after an import, without reading finding rows.
+    { properties: ['test', 'active'], include: ['severity'] },
     { properties: ['severity'] },
   ],
 });

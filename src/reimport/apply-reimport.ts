@@ -8,7 +8,7 @@ import {
   type Severity,
   type SeverityCounts,
 } from '../domain.js';
-import { LAST_SIGHTING_SQL } from './last-seen.js';
+import { lastSightingSql } from './last-seen.js';
 
 export interface ReimportInput {
   importId: string;
@@ -23,6 +23,8 @@ export interface ReimportInput {
 
 export interface ReimportResult {
   importId: string;
+  /** Set when the fetch's staged rows were not all there: the fetch was reset and nothing was applied. */
+  stagingIncomplete?: { expectedItems: number; stagedItems: number; expectedPages: number };
   counts: ImportCounts;
   severityBefore: SeverityCounts;
   severityAfter: SeverityCounts;
@@ -73,10 +75,11 @@ function identitySql(matching: MatchingAlgorithm): string {
 function candidatesSql(matching: MatchingAlgorithm): string {
   const found =
     'i.incoming_id, i.tool_fields_hash as incoming_hash, f.id as finding_id, f.active, f.is_mitigated, f.triaged_by_person, f.tool_fields_hash';
+  // Only the Record's own findings match: other Records mapped to the same Product keep theirs.
   const byUid = `select ${found} from incoming i
-      join finding f on f.test_id = ? and f.unique_id_from_tool = i.unique_id_from_tool`;
+      join finding f on f.test_id = ? and f.record_id = ? and f.unique_id_from_tool = i.unique_id_from_tool`;
   const byHash = `select ${found} from incoming i
-      join finding f on f.test_id = ? and f.hash_code = i.hash_code`;
+      join finding f on f.test_id = ? and f.record_id = ? and f.hash_code = i.hash_code`;
   switch (matching) {
     case 'unique_id_from_tool':
       return byUid;
@@ -87,18 +90,28 @@ function candidatesSql(matching: MatchingAlgorithm): string {
   }
 }
 
+const emptySeverityCounts = () => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as SeverityCounts;
+
+/** Empties a fetch so it starts over: its staged rows go and its cursor returns to the start, together. */
+async function resetFetch(tx: EntityManager, fetchId: string): Promise<void> {
+  await tx.execute('delete from staged_finding where fetch_id = ?', [fetchId]);
+  await tx.execute(`update sync_fetch set status = 'fetching', cursor = null, pages = 0, item_count = 0, fetched_at = null where id = ?`, [fetchId]);
+}
+
 async function severityCounts(em: EntityManager, testId: string): Promise<SeverityCounts> {
   const rows = await em.execute<{ severity: Severity; n: string }[]>(
     'select severity, count(*) as n from finding where test_id = ? and active group by severity',
     [testId],
   );
-  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as SeverityCounts;
+  const counts = emptySeverityCounts();
   for (const row of rows) counts[row.severity] = Number(row.n);
   return counts;
 }
 
 /**
- * The reimport (SPEC §4) of one staged fetch into one Test, as set-based SQL in one transaction:
+ * The reimport (SPEC §4) of one staged fetch into one Test, as set-based SQL in one transaction. The fetch
+ * names its Record, which owns what it reports: matching and closing stay within (Test, Record), so Records
+ * mapped to one Product never close each other's findings.
  * incoming items below `minSeverity` are dropped, duplicates collapse, each incoming item matches the
  * oldest existing finding with its identity (other matches close), and then every finding gets exactly
  * one outcome — created, updated/untouched, reactivated, or closed — recorded as a FindingAction.
@@ -107,6 +120,10 @@ async function severityCounts(em: EntityManager, testId: string): Promise<Severi
  * Built for large records: the working tables hold ids and digests only, an unchanged finding is
  * recognised by its tool-fields digest, and unchanged open rows are not rewritten (their last sighting is
  * the Test's `last_imported_at`).
+ *
+ * A fetch whose staged rows are not exactly its pages and item count (rows lost to a crash, a promoted
+ * standby, a stray delete) is never applied: it is reset to start over, and the result says so, because a
+ * lost row would otherwise close its finding.
  *
  * Idempotent: the Import row is keyed by the fetch, so applying the same fetch again returns the first
  * result and changes nothing. The Test row is locked for the transaction, so two imports into one Test
@@ -118,6 +135,12 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     await tx.execute(`set local work_mem = '64MB'`);
     const locked = await tx.execute('select id from test where id = ? for update', [input.testId]);
     if (locked.length === 0) throw new Error(`test ${input.testId} does not exist`);
+    const [fetch] = await tx.execute<{ record_id: string; status: string; pages: number; item_count: number }[]>(
+      'select record_id, status, pages, item_count from sync_fetch where id = ? for update',
+      [input.fetchId],
+    );
+    if (!fetch) throw new Error(`fetch ${input.fetchId} does not exist`);
+    const recordId = fetch.record_id;
 
     const previous = await tx.execute<
       { id: string; created: number; closed: number; reactivated: number; untouched: number; updated: number; severity_before: SeverityCounts; severity_after: SeverityCounts }[]
@@ -133,15 +156,40 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
       };
     }
 
+    if (fetch.status === 'fetching') throw new Error(`fetch ${input.fetchId} has not completed; a partial fetch is never applied`);
+    const [staged] = await tx.execute<{ n: string; last_page: number | null }[]>(
+      'select count(*) as n, max(page) as last_page from staged_finding where fetch_id = ?',
+      [input.fetchId],
+    );
+    const stagedItems = Number(staged?.n ?? 0);
+    if (stagedItems !== fetch.item_count || (staged?.last_page ?? -1) >= fetch.pages) {
+      await resetFetch(tx, input.fetchId);
+      return {
+        importId: input.importId,
+        counts: { created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 },
+        severityBefore: emptySeverityCounts(),
+        severityAfter: emptySeverityCounts(),
+        alreadyApplied: false,
+        stagingIncomplete: { expectedItems: fetch.item_count, stagedItems, expectedPages: fetch.pages },
+      };
+    }
+
     const severityBefore = await severityCounts(tx, input.testId);
     const now = input.now.toISOString();
+    // The Record's previous import into this Test: the last sighting of its findings open until now.
+    const [previousImport] = await tx.execute<{ at: Date | null }[]>(
+      'select max(created_at) as at from finding_import where test_id = ? and record_id = ?',
+      [input.testId, recordId],
+    );
+    const previousImportAt = previousImport?.at ?? null;
 
     await tx.execute(
-      `insert into finding_import (id, test_id, operation_id, fetch_id, severity_before, severity_after, settings, created_at)
-       values (?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
+      `insert into finding_import (id, test_id, record_id, operation_id, fetch_id, severity_before, severity_after, settings, created_at)
+       values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
       [
         input.importId,
         input.testId,
+        recordId,
         input.operationId,
         input.fetchId,
         JSON.stringify(severityBefore),
@@ -176,7 +224,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
        select incoming_id, incoming_hash, finding_id, active, is_mitigated, triaged_by_person, tool_fields_hash,
               row_number() over (partition by incoming_id order by finding_id) as rank
        from (${candidatesSql(input.matching)}) c`,
-      input.matching === 'unique_id_or_hash' ? [input.testId, input.testId] : [input.testId],
+      input.matching === 'unique_id_or_hash' ? [input.testId, recordId, input.testId, recordId] : [input.testId, recordId],
     );
     // One outcome per matched finding: a finding wins for at most one incoming item (an item whose winner
     // was taken collapses into it: it has a candidate, so it is not created either). Equal digests settle
@@ -210,7 +258,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
       [now],
     );
     // Of the unchanged findings only inactive ones (a person's or the tool's triage) and those whose digest
-    // changed in fields a person owns are written: an open one's last sighting is the Test's last_imported_at.
+    // changed in fields a person owns are written: an open one's last sighting is its Record's latest import.
     await tx.execute(
       `update finding f set last_seen_at = ?,
          tool_fields_hash = case when o.digest_differs then o.incoming_hash else f.tool_fields_hash end
@@ -226,28 +274,29 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     const action = (name: string, findingIds: string) =>
       `insert into finding_action (import_id, finding_id, action, created_at) select '${input.importId}', id, '${name}', '${now}' from ${findingIds}`;
 
-    // What this fetch did not report closes: open findings, findings the tool had triaged, losing duplicate
-    // matches — all but a person's decisions. Their last sighting is kept before they change.
+    // What this fetch did not report closes: the Record's open findings, findings the tool had triaged,
+    // losing duplicate matches — all but a person's decisions. Their last sighting is kept before they change.
     const closed = await tx.execute<QueryResult>(
-      `with touched as (
-         update finding f set active = false, is_mitigated = true, mitigated_at = ?, last_seen_at = ${LAST_SIGHTING_SQL}
-         from test t
-         where t.id = f.test_id and f.test_id = ? and not f.is_mitigated and not f.triaged_by_person
+      `with previous as (select ?::timestamptz as imported_at),
+       touched as (
+         update finding f set active = false, is_mitigated = true, mitigated_at = ?, last_seen_at = ${lastSightingSql('f', 'previous.imported_at')}
+         from previous
+         where f.test_id = ? and f.record_id = ? and not f.is_mitigated and not f.triaged_by_person
            and not exists (select 1 from outcome o where o.finding_id = f.id)
          returning f.id)
        ${action('closed', 'touched')}`,
-      [now, input.testId],
+      [previousImportAt, now, input.testId, recordId],
       'run',
     );
 
     // Incoming items with no match are new findings.
     const created = await tx.execute<QueryResult>(
       `with touched as (
-         insert into finding (test_id, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
+         insert into finding (test_id, record_id, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
            cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
            vuln_id_from_tool, hash_code, tool_fields_hash, false_p, risk_accepted, out_of_scope, raw, active, verified, is_mitigated,
            triaged_by_person, first_seen_at, last_seen_at, created_at)
-         select ?, s.title, s.severity, s.description, s.mitigation, s."references", s.cwes, s.vulnerability_ids,
+         select ?, ?, s.title, s.severity, s.description, s.mitigation, s."references", s.cwes, s.vulnerability_ids,
            s.cvss_vector, s.cvss_score, s.component_name, s.component_version, s.file_path, s.line, s.endpoint, s.unique_id_from_tool,
            s.vuln_id_from_tool, s.hash_code, s.tool_fields_hash, s.false_p, s.risk_accepted, s.out_of_scope, s.raw, not ${toolTriaged('s')},
            false, false, false, ?, ?, ?
@@ -256,7 +305,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
          order by i.incoming_id
          returning id)
        ${action('created', 'touched')}`,
-      [input.testId, now, now, now],
+      [input.testId, recordId, now, now, now],
       'run',
     );
 
@@ -270,7 +319,6 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
        where id = ?`,
       [counts.created, counts.closed, counts.reactivated, counts.untouched, counts.updated, JSON.stringify(severityAfter), input.importId],
     );
-    await tx.execute('update test set last_imported_at = ? where id = ?', [now, input.testId]);
     await tx.execute(`update sync_fetch set status = 'applied' where id = ?`, [input.fetchId]);
     await tx.execute('delete from staged_finding where fetch_id = ?', [input.fetchId]);
 

@@ -1,26 +1,27 @@
 import type { Finding } from '../db/entities.js';
 
-type Sighting = Pick<Finding, 'active' | 'triagedByPerson' | 'personTriagedAt' | 'lastSeenAt'>;
+type Sighting = Pick<Finding, 'active' | 'triagedByPerson' | 'personTriagedAt' | 'lastSeenAt' | 'recordLastImportedAt'>;
 
 /**
  * When the tool last reported a finding. The reimport does not rewrite unchanged open findings: a finding
- * that was open for the tool (active, not a person's decision) at its Test's latest import was reported by
- * it — anything unreported was closed — so that import is its last sighting. A person's triage changed
- * after that import says nothing about it, so then the stored `last_seen_at` is the answer.
+ * that was open for the tool (active, not a person's decision) at its Record's latest import into its Test
+ * was reported by it — anything unreported was closed — so that import is its last sighting. A person's
+ * triage changed after that import says nothing about it, so then the stored `last_seen_at` is the answer.
  */
-export function lastSightingOf(finding: Sighting, testLastImportedAt: Date | null | undefined): Date {
+export function lastSightingOf(finding: Sighting): Date {
+  const lastImportedAt = finding.recordLastImportedAt;
   const openAtLastImport =
     finding.active &&
     !finding.triagedByPerson &&
-    testLastImportedAt != null &&
-    (finding.personTriagedAt == null || finding.personTriagedAt < testLastImportedAt);
-  return openAtLastImport && testLastImportedAt > finding.lastSeenAt ? testLastImportedAt : finding.lastSeenAt;
+    lastImportedAt != null &&
+    (finding.personTriagedAt == null || finding.personTriagedAt < lastImportedAt);
+  return openAtLastImport && lastImportedAt > finding.lastSeenAt ? lastImportedAt : finding.lastSeenAt;
 }
 
 /**
- * The SQL form of lastSightingOf for finding `f` of test `t`, used where the reimport must keep the sighting
- * before it changes the finding (closing it).
+ * The SQL form of lastSightingOf for finding `f`, given its Record's latest import into its Test as an SQL
+ * expression; used where the reimport must keep the sighting before it changes the finding (closing it).
  */
-export const LAST_SIGHTING_SQL = `case when f.active and not f.triaged_by_person and t.last_imported_at is not null
-    and (f.person_triaged_at is null or f.person_triaged_at < t.last_imported_at)
-  then greatest(f.last_seen_at, t.last_imported_at) else f.last_seen_at end`;
+export const lastSightingSql = (f: string, lastImportedAt: string) => `case when ${f}.active and not ${f}.triaged_by_person and ${lastImportedAt} is not null
+    and (${f}.person_triaged_at is null or ${f}.person_triaged_at < ${lastImportedAt})
+  then greatest(${f}.last_seen_at, ${lastImportedAt}) else ${f}.last_seen_at end`;

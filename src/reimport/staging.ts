@@ -84,50 +84,66 @@ async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): 
   }
 }
 
-async function writePage(client: pg.PoolClient, fetchId: string, page: number, body: string, count: number, cursor: unknown): Promise<void> {
-  await inTransaction(client, async () => {
+async function writePage(pool: pg.Pool, fetchId: string, page: number, body: string, count: number, cursor: unknown): Promise<void> {
+  await withClient(pool, (client) => inTransaction(client, async () => {
     if (body.length > 0) {
       await pipeline(Readable.from([body]), client.query(copyFrom(`copy staged_finding (${STAGED_COLUMNS.join(', ')}) from stdin with (format csv)`)));
     }
     const advanced = await client.query(
-      'update sync_fetch set cursor = $1::jsonb, pages = $2 + 1, item_count = item_count + $3 where id = $4 and pages = $2',
+      `update sync_fetch set cursor = $1::jsonb, pages = $2 + 1, item_count = item_count + $3 where id = $4 and pages = $2 and status = 'fetching'`,
       [JSON.stringify(cursor ?? null), page, count, fetchId],
     );
     if (advanced.rowCount !== 1) throw new Error(`fetch ${fetchId} is no longer at page ${page}: another attempt staged it`);
-  });
+  }));
+}
+
+/**
+ * Runs `work` on a connection of its own, listening for the connection's errors meanwhile (a PostgreSQL
+ * restart then fails the work instead of crashing the process); a connection that failed is discarded.
+ */
+export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => {
+    broken = err;
+  };
+  client.on('error', onError);
+  try {
+    const result = await work(client);
+    client.off('error', onError);
+    client.release(broken);
+    return result;
+  } catch (err) {
+    client.off('error', onError);
+    client.release(true);
+    throw err;
+  }
 }
 
 /**
  * Stages a fetch page by page from `firstPage` on. `stage` returns once the page is encoded and the page
  * before it is committed, so encoding (and fetching) the next page overlaps with PostgreSQL writing this
- * one; at most one page is in flight, on one connection held until `close`. `flush` waits for the last
- * page. A failed write surfaces at the next call; the fetch's cursor then still names the last committed page.
+ * one; at most one page is in flight. Each page takes a connection only while it is written, so a slow
+ * tool holds no connection between its pages. `flush` waits for the last page. A failed write surfaces at
+ * the next call; the fetch's cursor then still names the last committed page.
  */
 export function createPageStager(pool: pg.Pool, options: { fetchId: string; firstPage: number; hashFields: readonly HashField[] }) {
   let page = options.firstPage;
   let inFlight: Promise<void> = Promise.resolve();
-  let connection: Promise<pg.PoolClient> | undefined;
-  let failed = false;
   return {
     async stage(findings: NormalizedFinding[], cursor: unknown): Promise<void> {
       const thisPage = page++;
       const body = await csvBody(options.fetchId, thisPage, findings, options.hashFields);
       await inFlight;
-      connection ??= pool.connect();
-      const client = await connection;
-      inFlight = writePage(client, options.fetchId, thisPage, body, findings.length, cursor);
-      inFlight.catch(() => {
-        failed = true;
-      });
+      inFlight = writePage(pool, options.fetchId, thisPage, body, findings.length, cursor);
+      inFlight.catch(() => undefined);
     },
     async flush(): Promise<void> {
       await inFlight;
     },
-    /** Returns the connection to the pool (discarding it after a failed write); always call it. */
+    /** Waits for the page in flight, whatever its outcome; always call it. */
     async close(): Promise<void> {
       await inFlight.catch(() => undefined);
-      if (connection) (await connection).release(failed);
-      connection = undefined;
     },
     get pagesStarted(): number {
       return page;
@@ -149,15 +165,25 @@ export async function stageFindingsPage(
   }
 }
 
+/**
+ * Whether every row a fetch committed is still staged (its item count, on no page beyond its last). Staging
+ * can lose rows behind the fetch's back (an unlogged table after a crash, a promoted standby), and a resumed
+ * fetch must not build on pages that are gone.
+ */
+export async function stagedPagesIntact(pool: pg.Pool, fetch: { id: string; pages: number; itemCount: number }): Promise<boolean> {
+  const { rows } = await pool.query<{ n: string; last_page: number | null }>(
+    'select count(*) as n, max(page) as last_page from staged_finding where fetch_id = $1',
+    [fetch.id],
+  );
+  return Number(rows[0]?.n ?? 0) === fetch.itemCount && (rows[0]?.last_page ?? -1) < fetch.pages;
+}
+
 /** Empties a fetch that must start over: its staged rows go and its cursor returns to the start, together. */
 export async function discardStagedPages(pool: pg.Pool, fetchId: string): Promise<void> {
-  const client = await pool.connect();
-  try {
-    await inTransaction(client, async () => {
+  await withClient(pool, (client) =>
+    inTransaction(client, async () => {
       await client.query('delete from staged_finding where fetch_id = $1', [fetchId]);
       await client.query(`update sync_fetch set cursor = null, pages = 0, item_count = 0 where id = $1 and status = 'fetching'`, [fetchId]);
-    });
-  } finally {
-    client.release();
-  }
+    }),
+  );
 }

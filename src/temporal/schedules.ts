@@ -99,10 +99,40 @@ export async function reconcileSchedules(client: Client, orm: MikroORM, settings
   let removed = 0;
   for await (const schedule of client.schedule.list()) {
     const ours = schedule.memo?.vulnsyncTaskQueue === settings.taskQueue;
-    if (ours && /^connector-.+-sync$/.test(schedule.scheduleId) && !wanted.has(schedule.scheduleId)) {
-      await client.schedule.getHandle(schedule.scheduleId).delete();
-      removed++;
-    }
+    const connectorId = SCHEDULE_ID.exec(schedule.scheduleId)?.[1];
+    if (!ours || !connectorId || wanted.has(schedule.scheduleId)) continue;
+    // A connector created since the list above was read has its schedule already: look again before deleting.
+    if (await orm.em.fork().count(Connector, { id: connectorId })) continue;
+    await client.schedule.getHandle(schedule.scheduleId).delete();
+    removed++;
   }
   logger.info({ schedules: connectors.length, removed }, 'connector schedules reconciled');
+}
+
+const SCHEDULE_ID = /^connector-([0-9a-f-]{36})-sync$/;
+
+/**
+ * Reconciles the schedules, retrying with backoff (1 s doubling to 1 min) until it succeeds or `signal`
+ * aborts; it never throws, so a Temporal that is slow at start only delays the schedules.
+ */
+export async function reconcileSchedulesUntilDone(
+  client: Client,
+  orm: MikroORM,
+  settings: ScheduleSettings,
+  logger: Logger,
+  signal: AbortSignal,
+): Promise<void> {
+  for (let delayMs = 1_000; !signal.aborted; delayMs = Math.min(delayMs * 2, 60_000)) {
+    try {
+      await reconcileSchedules(client, orm, settings, logger);
+      return;
+    } catch (err) {
+      if (signal.aborted) return;
+      logger.warn({ err: err instanceof Error ? err.message : String(err), retryInMs: delayMs }, 'reconciling connector schedules failed; retrying');
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, delayMs);
+        signal.addEventListener('abort', () => { clearTimeout(timer); resolve(); }, { once: true });
+      });
+    }
+  }
 }

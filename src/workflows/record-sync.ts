@@ -1,7 +1,11 @@
 import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ImportCounts, OperationTrigger } from '../domain.js';
 import { ProductIdKey } from '../search-attributes.js';
+import type { ApplyReimportResult, FetchFindingsResult } from '../activities/index.js';
 import { db, describeFailure, reimport, tool } from './shared.js';
+
+/** Fetches of one run before a fetch whose staging keeps going missing fails the run. */
+const MAX_FETCHES = 3;
 
 export interface RecordSyncInput {
   connectorId: string;
@@ -66,22 +70,22 @@ export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResu
     }
     if (prepared.productId) upsertSearchAttributes([{ key: ProductIdKey, value: prepared.productId }]);
 
-    progress.phase = 'fetching';
-    const fetched = await tool.fetchFindings({
-      fetchId: uuid4(),
-      connectorId: input.connectorId,
-      recordId: input.recordId,
-      operationId,
-    });
-    progress.fetchedItems = fetched.items;
-
-    progress.phase = 'applying';
-    const applied = await reimport.applyReimport({
-      fetchId: fetched.fetchId,
-      connectorId: input.connectorId,
-      testId: prepared.testId,
-      operationId,
-    });
+    const fetchId = uuid4();
+    let fetched: FetchFindingsResult;
+    let applied: ApplyReimportResult;
+    for (let attempt = 1; ; attempt++) {
+      progress.phase = 'fetching';
+      fetched = await tool.fetchFindings({ fetchId, connectorId: input.connectorId, recordId: input.recordId, operationId });
+      progress.fetchedItems = fetched.items;
+      progress.phase = 'applying';
+      try {
+        applied = await reimport.applyReimport({ fetchId, connectorId: input.connectorId, testId: prepared.testId, operationId });
+        break;
+      } catch (err) {
+        // Staged rows went missing after the fetch (the apply reset it): fetch again rather than apply less.
+        if (describeFailure(err).type !== 'STAGING_INCOMPLETE' || attempt >= MAX_FETCHES) throw err;
+      }
+    }
     progress.counts = applied.counts;
     progress.phase = 'succeeded';
     await db.recordSyncOutcome({ recordId: input.recordId, status: 'succeeded' });

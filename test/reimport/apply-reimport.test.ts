@@ -207,6 +207,55 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     expect(row?.n).toBe(1);
   });
 
+  it.each([
+    ['a staged row is gone', `delete from staged_finding where id = (select min(id) from staged_finding where fetch_id = ?)`],
+    ['every staged row is gone (unlogged staging after a crash)', `delete from staged_finding where fetch_id = ?`],
+    ['a row sits on a page the fetch never committed', `update staged_finding set page = 7 where id = (select min(id) from staged_finding where fetch_id = ?)`],
+  ])('never applies a fetch whose staging is not exactly its pages and items (%s): it is reset to fetch again', async (_case, damage) => {
+    const fx = await newTest();
+    await sync(fx, [item('1'), item('2'), item('3')]);
+    const before = await findings(fx);
+    const fetchId = await db.createFetch(fx);
+    await db.stagePage({ fetchId, page: 0, findings: [item('1'), item('2'), item('3')], hashFields: HASH_FIELDS });
+    await orm.em.fork().execute(damage, [fetchId]);
+
+    const result = await sync(fx, [], { fetchId });
+    expect(result.stagingIncomplete).toMatchObject({ expectedItems: 3, expectedPages: 1 });
+    expect(await findings(fx)).toEqual(before);
+    const em = orm.em.fork();
+    expect(await em.execute('select 1 from finding_import where fetch_id = ?', [fetchId])).toHaveLength(0);
+    const [fetch] = await em.execute('select status, pages, item_count, cursor from sync_fetch where id = ?', [fetchId]);
+    expect(fetch).toEqual({ status: 'fetching', pages: 0, item_count: 0, cursor: null });
+    expect(await em.execute('select 1 from staged_finding where fetch_id = ?', [fetchId])).toHaveLength(0);
+
+    // Fetched again in full, it applies: nothing closed that the tool still reports.
+    await db.stagePage({ fetchId, page: 0, findings: [item('1'), item('2'), item('3')], hashFields: HASH_FIELDS });
+    expect((await sync(fx, [], { fetchId })).counts).toEqual(counts({ untouched: 3 }));
+  });
+
+  it("matches and closes only the findings of the fetch's own Record, in a Test other Records share", async () => {
+    const fx = await newTest();
+    const [other] = await orm.em.fork().execute<{ id: string }[]>(
+      `insert into tool_record (id, connector_id, external_id, name, state, first_discovered_at, last_discovered_at)
+       select gen_random_uuid(), connector_id, 'p2', 'p2', 'good', now(), now() from tool_record where id = ? returning id`,
+      [fx.recordId],
+    );
+    const fy: ReimportTarget = { testId: fx.testId, recordId: other!.id };
+    expect((await sync(fx, [item('1'), item('2')])).counts).toEqual(counts({ created: 2 }));
+    expect((await sync(fy, [item('1')])).counts).toEqual(counts({ created: 1 }));
+    expect((await sync(fx, [item('2')])).counts).toEqual(counts({ untouched: 1, closed: 1 }));
+    expect((await sync(fy, [])).counts).toEqual(counts({ closed: 1 }));
+    const rows = await orm.em.fork().execute<{ record_id: string; component_name: string; active: boolean }[]>(
+      'select record_id, component_name, active from finding where test_id = ? order by id',
+      [fx.testId],
+    );
+    expect(rows).toEqual([
+      { record_id: fx.recordId, component_name: 'comp-1', active: false },
+      { record_id: fx.recordId, component_name: 'comp-2', active: true },
+      { record_id: fy.recordId, component_name: 'comp-1', active: false },
+    ]);
+  });
+
   it('records one action per touched finding', async () => {
     const fx = await newTest();
     await sync(fx, [item('1'), item('2')]);

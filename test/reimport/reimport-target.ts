@@ -20,7 +20,7 @@ export interface ReimportDatabase {
   createTarget(): Promise<ReimportTarget>;
   /** A new fetch row for the target's Record, in the state a completed fetch leaves it. */
   createFetch(target: ReimportTarget, fetchId?: string): Promise<string>;
-  /** Stages one fetched page exactly as the fetchFindings activity does. */
+  /** Stages one fetched page exactly as the fetchFindings activity does, leaving the fetch completed. */
   stagePage(input: { fetchId: string; page: number; findings: NormalizedFinding[]; hashFields: readonly HashField[] }): Promise<void>;
   drop(): Promise<void>;
 }
@@ -58,7 +58,9 @@ export async function createReimportDatabase(): Promise<ReimportDatabase> {
       return fetchId;
     },
     async stagePage(input) {
+      await pool.query(`update sync_fetch set status = 'fetching' where id = $1`, [input.fetchId]);
       await stageFindingsPage(pool, { ...input, cursor: { page: input.page } });
+      await pool.query(`update sync_fetch set status = 'fetched' where id = $1`, [input.fetchId]);
     },
     async drop() {
       await pool.end();

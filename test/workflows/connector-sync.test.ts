@@ -65,6 +65,7 @@ describe('connectorSync', () => {
     });
 
     const second = await startWorker(stack.env);
+    await second.schedulesReconciled;
     await second.shutdown();
 
     const restored = await schedules.getHandle(connectorScheduleId(connectorId)).describe();

@@ -7,7 +7,7 @@ import { findPage, pageOf, pageQuery } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { findingIdParams, queryBoolean } from '../schemas.js';
 import { lastSightingOf } from '../../reimport/last-seen.js';
-import { findingActionView, loadedTest, findingDetailView, findingView, toFindingActionView, toFindingDetailView, toFindingView } from '../views.js';
+import { findingActionView, findingDetailView, findingView, toFindingActionView, toFindingDetailView, toFindingView } from '../views.js';
 
 async function findingOr404(em: EntityManager, id: number, options: { withRaw?: boolean } = {}): Promise<Finding> {
   const finding = await em.findOne(Finding, { id }, { populate: options.withRaw ? ['test', 'raw'] : ['test'] });
@@ -36,7 +36,7 @@ const triageBody = z
  * flag hands the finding back to the sync, active again unless it is mitigated.
  */
 export function applyTriage(finding: Finding, triage: z.output<typeof triageBody>, now: Date = new Date()): void {
-  const sighting = lastSightingOf(finding, loadedTest(finding).lastImportedAt);
+  const sighting = lastSightingOf(finding);
   // An edited field is named by its column, which the reimport checks before refreshing it.
   const edited = new Set(finding.personEditedFields ?? []);
   if (triage.severity !== undefined) {
@@ -79,6 +79,7 @@ export function findingRoutes(): Route[] {
         productId: z.guid().optional(),
         testId: z.guid().optional(),
         connectorId: z.guid().optional(),
+        recordId: z.guid().optional().describe('findings reported by this Record'),
         severity: z.enum(SEVERITIES).optional(),
         active: queryBoolean.optional(),
         falsePositive: queryBoolean.optional(),
@@ -96,6 +97,7 @@ export function findingRoutes(): Route[] {
           Finding,
           {
             ...(Object.keys(test).length > 0 ? { test } : {}),
+            ...(query.recordId ? { recordId: query.recordId } : {}),
             ...(query.severity ? { severity: query.severity } : {}),
             ...(query.active !== undefined ? { active: query.active } : {}),
             ...(query.falsePositive !== undefined ? { falseP: query.falsePositive } : {}),

@@ -102,11 +102,14 @@ export interface RecordSyncOutcomeInput {
 }
 
 /**
- * The activities, built once per worker from its dependencies. Each forks its own EntityManager, and
- * each is idempotent: a retry or a reset from the Temporal UI re-runs it without doing anything twice.
- * Findings and secrets stay in PostgreSQL and in memory; activities return only ids and counts.
+ * The activities, built once per worker from its dependencies, in three groups by what they wait on:
+ * `database` (short PostgreSQL work), `tool` (calls to the tool: long, heartbeated, resumable) and
+ * `reimport` (one long transaction). Workflows proxy each group with options that fit it, so the compiler
+ * keeps a tool call off database timeouts. Each activity forks its own EntityManager and is idempotent: a
+ * retry or a reset from the Temporal UI re-runs it without doing anything twice. Findings and secrets stay
+ * in PostgreSQL and in memory; activities return only ids and counts.
  */
-export function createActivities(deps: ActivityDeps) {
+export function createActivityGroups(deps: ActivityDeps) {
   const toolConnector = deps.connectorFor ?? connectorFor;
 
   async function connectorWithConfig(em: ReturnType<MikroORM['em']['fork']>, connectorId: string) {
@@ -142,7 +145,7 @@ export function createActivities(deps: ActivityDeps) {
     }
   }
 
-  return {
+  const activities = {
     /**
      * Creates the run's Operation, or adopts the pending one the API created for it. A new run of the
      * same workflow (started again or reset from the UI) gets an Operation of its own; a retry of this
@@ -182,7 +185,10 @@ export function createActivities(deps: ActivityDeps) {
       await em.flush();
     },
 
-    /** Lists the tool's VEPs and reconciles the Records (SPEC §3). Returns counts only. */
+    /**
+     * Lists the tool's VEPs and reconciles the Records (SPEC §3). Returns counts only. A tool activity:
+     * it heartbeats as records arrive, so a long listing or a rate-limit wait never looks like a dead worker.
+     */
     async discoverRecords(input: DiscoverRecordsInput): Promise<DiscoverRecordsResult> {
       const em = deps.orm.em.fork();
       const { connector, plugin, config } = await connectorWithConfig(em, input.connectorId);
@@ -190,7 +196,7 @@ export function createActivities(deps: ActivityDeps) {
         const all: DiscoveredRecord[] = [];
         for await (const vep of plugin.discover(config, connectorContext())) {
           all.push(vep);
-          if (all.length % 500 === 0) Context.current().heartbeat({ discovered: all.length });
+          Context.current().heartbeat({ discovered: all.length });
         }
         return all;
       });
@@ -310,6 +316,22 @@ export function createActivities(deps: ActivityDeps) {
       await em.flush();
     },
   };
+  const { startOperation, finishOperation, listSyncableRecords, prepareRecordSync, recordSyncOutcome, discoverRecords, fetchFindings, applyReimport } =
+    activities;
+  return {
+    database: { startOperation, finishOperation, listSyncableRecords, prepareRecordSync, recordSyncOutcome },
+    tool: { discoverRecords, fetchFindings },
+    reimport: { applyReimport },
+  };
 }
 
-export type Activities = ReturnType<typeof createActivities>;
+/** Every activity, as the worker registers them. */
+export function createActivities(deps: ActivityDeps) {
+  const groups = createActivityGroups(deps);
+  return { ...groups.database, ...groups.tool, ...groups.reimport };
+}
+
+type ActivityGroups = ReturnType<typeof createActivityGroups>;
+export type DatabaseActivities = ActivityGroups['database'];
+export type ToolActivities = ActivityGroups['tool'];
+export type ReimportActivities = ActivityGroups['reimport'];

@@ -113,6 +113,9 @@ export interface OperationSummary extends Partial<ImportCounts> {
   recordsFailed?: number;
   recordsSkipped?: number;
   discovered?: number;
+  /** Of a discover: Records auto-mapped, and mapped Records the tool no longer lists (`created` counts new Records). */
+  mapped?: number;
+  missing?: number;
   fetched?: number;
 }
 

@@ -1,6 +1,6 @@
 import { ApplicationFailure, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
 import type { OperationTrigger } from '../domain.js';
-import { db, describeFailure } from './shared.js';
+import { db, describeFailure, tool } from './shared.js';
 
 export interface ConnectorDiscoverInput {
   connectorId: string;
@@ -28,9 +28,9 @@ export async function connectorDiscover(input: ConnectorDiscoverInput): Promise<
     runId: info.runId,
   });
   try {
-    const r = await db.discoverRecords({ connectorId: input.connectorId });
+    const r = await tool.discoverRecords({ connectorId: input.connectorId });
     const summary = { discovered: r.discovered, created: r.created, mapped: r.mapped, missing: r.missing };
-    await db.finishOperation({ operationId, status: 'succeeded', summary: { discovered: r.discovered } });
+    await db.finishOperation({ operationId, status: 'succeeded', summary });
     setCurrentDetails(`discovered ${r.discovered}: ${r.created} new, ${r.mapped} auto-mapped, ${r.missing} missing`);
     return { operationId, ...summary };
   } catch (err) {

@@ -16,7 +16,7 @@ import type { OperationTrigger } from '../domain.js';
 import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
 import { recordSyncWorkflowId } from '../workflow-ids.js';
 import { recordSync } from './record-sync.js';
-import { db, describeFailure } from './shared.js';
+import { db, describeFailure, tool } from './shared.js';
 
 /** State carried across continue-as-new; ids and counts only. */
 export interface ConnectorSyncState {
@@ -78,7 +78,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
     });
     state = { operationId, tool: '', afterId: null, summary: { records: 0, recordsSucceeded: 0, recordsFailed: 0, recordsSkipped: 0, fetched: 0, created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 }, failures: [] };
     try {
-      const discovered = await db.discoverRecords({ connectorId: input.connectorId });
+      const discovered = await tool.discoverRecords({ connectorId: input.connectorId });
       state.tool = discovered.tool;
       state.summary.discovered = discovered.discovered;
     } catch (err) {

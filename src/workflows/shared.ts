@@ -1,5 +1,5 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, proxyActivities, type ActivityOptions } from '@temporalio/workflow';
-import type { Activities } from '../activities/index.js';
+import type { DatabaseActivities, ReimportActivities, ToolActivities } from '../activities/index.js';
 import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
 
 const retry = {
@@ -12,17 +12,17 @@ const retry = {
 const databaseOptions: ActivityOptions = { startToCloseTimeout: '2m', retry: { ...retry, maximumAttempts: 10 } };
 
 /** Activities that only touch PostgreSQL: short, retried generously. */
-export const db = proxyActivities<Activities>(databaseOptions);
+export const db = proxyActivities<DatabaseActivities>(databaseOptions);
 
 /** Activities that call the tool: heartbeated, retried with the server's delay, typed failures fail fast. */
-export const tool = proxyActivities<Activities>({
+export const tool = proxyActivities<ToolActivities>({
   startToCloseTimeout: '1h',
   heartbeatTimeout: '2m',
   retry: { ...retry, maximumAttempts: 6 },
 });
 
 /** The reimport can take a while on a large record but must never be cut short halfway (it is one transaction). */
-export const reimport = proxyActivities<Activities>({ startToCloseTimeout: '30m', retry: { ...retry, maximumAttempts: 10 } });
+export const reimport = proxyActivities<ReimportActivities>({ startToCloseTimeout: '30m', retry: { ...retry, maximumAttempts: 10 } });
 
 /** The error type and message an operator should see, from whatever failed below a workflow. */
 export function describeFailure(err: unknown): { type: string; message: string } {

@@ -43,7 +43,14 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     namespace,
     taskQueue: config.VULNSYNC_TASK_QUEUE,
     workflowsPath,
-    activities: createActivities({ orm, pool, secrets: new SecretBox(config.VULNSYNC_SECRET_KEY), logger }),
+    activities: createActivities({
+      orm,
+      pool,
+      secrets: new SecretBox(config.VULNSYNC_SECRET_KEY),
+      logger,
+      temporal: client,
+      maxToolWaitMs: config.VULNSYNC_MAX_TOOL_WAIT_SECONDS * 1000,
+    }),
     maxConcurrentActivityTaskExecutions: slots,
   });
   // Schedules are reconciled while the worker already polls: a slow or briefly unreachable Temporal delays

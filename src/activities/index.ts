@@ -1,5 +1,7 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { Client } from '@temporalio/client';
+import { activeOperation, lockConnector } from '../temporal/runs.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
@@ -19,6 +21,10 @@ export interface ActivityDeps {
   pool: pg.Pool;
   secrets: SecretBox;
   logger: Logger;
+  /** Temporal, to tell whether the run behind an active Operation still runs (one connector sync at a time). */
+  temporal?: Client;
+  /** Longest wait a tool may ask for before the next attempt (Retry-After, rate-limit resets). */
+  maxToolWaitMs?: number;
   /** Which connector implements a tool (tests may swap in their own registry). */
   connectorFor?: (tool: string) => ToolConnector<any>;
 }
@@ -60,6 +66,13 @@ export interface PrepareRecordSyncInput {
   connectorId: string;
   recordId: string;
 }
+/** The run's Operation, or — for a scheduled connector sync while another sync of the connector runs — the one it defers to. */
+export interface StartOperationResult {
+  operationId: string;
+  /** Set when this run must not go ahead: another sync of the connector is running (its Operation). */
+  deferTo?: { operationId: string; workflowId: string };
+}
+
 /** Ids and names only: what the workflow needs for search attributes, its summary, and the reimport. */
 export interface PrepareRecordSyncResult {
   syncable: boolean;
@@ -109,6 +122,28 @@ export interface RecordSyncOutcomeInput {
  * retry or a reset from the Temporal UI re-runs it without doing anything twice. Findings and secrets stay
  * in PostgreSQL and in memory; activities return only ids and counts.
  */
+/** The Operation of a run that made none yet (a retry finds the one its first attempt made). */
+async function insertOperation(em: EntityManager, input: StartOperationInput): Promise<void> {
+  await em.execute(
+    `insert into operation (id, connector_id, record_id, type, trigger, status, created_at, workflow_id, run_id)
+     values (?, ?, ?, ?, ?, 'pending', now(), ?, ?) on conflict (workflow_id, run_id) do nothing`,
+    [crypto.randomUUID(), input.connectorId, input.recordId ?? null, input.type, input.trigger, input.workflowId, input.runId],
+  );
+}
+
+const HEARTBEAT_EVERY_MS = 5_000;
+
+/** Runs `work` while heartbeating every few seconds (Temporal throttles what it sends). */
+async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+  const ctx = Context.current();
+  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export function createActivityGroups(deps: ActivityDeps) {
   const toolConnector = deps.connectorFor ?? connectorFor;
 
@@ -137,11 +172,15 @@ export function createActivityGroups(deps: ActivityDeps) {
     };
   }
 
+  /**
+   * Calls the tool, heartbeating all along: a slow page or an in-process wait keeps the activity alive, while
+   * a dead worker is noticed within the heartbeat timeout instead of holding the record until start-to-close.
+   */
   async function callTool<T>(work: () => Promise<T>): Promise<T> {
     try {
-      return await work();
+      return await whileHeartbeating(work);
     } catch (err) {
-      throw toActivityFailure(err);
+      throw toActivityFailure(err, deps.maxToolWaitMs);
     }
   }
 
@@ -151,17 +190,25 @@ export function createActivityGroups(deps: ActivityDeps) {
      * same workflow (started again or reset from the UI) gets an Operation of its own; a retry of this
      * activity in the same run finds the one it made.
      */
-    async startOperation(input: StartOperationInput): Promise<{ operationId: string }> {
+    async startOperation(input: StartOperationInput): Promise<StartOperationResult> {
       const em = deps.orm.em.fork();
+      if (input.type === 'sync' && !input.recordId && !input.operationId && deps.temporal) {
+        // One sync of a connector at a time: a scheduled run that finds another (manual, or just asked for) defers to it.
+        const temporal = deps.temporal;
+        const other = await em.transactional(async (tx) => {
+          await lockConnector(tx, input.connectorId);
+          const active = await activeOperation(tx, temporal, { connector: input.connectorId, record: null, type: 'sync' });
+          if (active && active.op.workflowId !== input.workflowId) return active.op;
+          await insertOperation(tx, input);
+          return null;
+        });
+        if (other) return { operationId: other.id, deferTo: { operationId: other.id, workflowId: other.workflowId } };
+      }
       const adopted = input.operationId ? await em.findOne(Operation, { id: input.operationId }) : null;
       let op = adopted && (adopted.runId === null || adopted.runId === input.runId) ? adopted : null;
       op ??= await em.findOne(Operation, { workflowId: input.workflowId, runId: input.runId });
       if (!op) {
-        await em.execute(
-          `insert into operation (id, connector_id, record_id, type, trigger, status, created_at, workflow_id, run_id)
-           values (?, ?, ?, ?, ?, 'pending', now(), ?, ?) on conflict (workflow_id, run_id) do nothing`,
-          [crypto.randomUUID(), input.connectorId, input.recordId ?? null, input.type, input.trigger, input.workflowId, input.runId],
-        );
+        await insertOperation(em, input);
         op = await em.findOneOrFail(Operation, { workflowId: input.workflowId, runId: input.runId });
       }
       if (op.status === 'pending') {
@@ -285,7 +332,7 @@ export function createActivityGroups(deps: ActivityDeps) {
     async applyReimport(input: ApplyReimportInput): Promise<ApplyReimportResult> {
       const em = deps.orm.em.fork();
       const connector = await em.findOneOrFail(Connector, { id: input.connectorId });
-      const result = await applyReimportSql(em, {
+      const result = await whileHeartbeating(() => applyReimportSql(em, {
         importId: crypto.randomUUID(),
         fetchId: input.fetchId,
         testId: input.testId,
@@ -293,7 +340,7 @@ export function createActivityGroups(deps: ActivityDeps) {
         matching: toolConnector(connector.tool).matching,
         minSeverity: connector.minSeverity,
         now: new Date(),
-      });
+      }));
       if (result.stagingIncomplete) {
         const { expectedItems, stagedItems, expectedPages } = result.stagingIncomplete;
         throw ApplicationFailure.create({

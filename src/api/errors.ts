@@ -66,6 +66,17 @@ const UNIQUE_MESSAGES: Record<string, string> = {
   tool_record_connector_id_external_id_unique: 'the connector already has a record with this external id',
 };
 
+/** Temporal's gRPC failures that mean "not reachable now", also when the SDK wraps them in a ServiceError. */
+function temporalUnreachable(err: unknown): boolean {
+  for (let cause = err, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    if (isGrpcServiceError(cause) && (cause.code === GRPC_UNAVAILABLE || cause.code === GRPC_DEADLINE_EXCEEDED)) return true;
+  }
+  return false;
+}
+
+/** Seconds a caller should wait before retrying a 503. */
+const RETRY_AFTER_SECONDS = '5';
+
 /** Body-parser failures carry a `type` and a `status`; these are the ones a caller can cause. */
 function bodyParserError(err: unknown): ApiError | null {
   if (typeof err !== 'object' || err === null || !('type' in err)) return null;
@@ -98,9 +109,7 @@ export function toApiError(err: unknown): ApiError | null {
   }
   if (err instanceof NotFoundError) return new ApiError(404, 'NOT_FOUND', 'not found');
   if (err instanceof ConnectorError) return new ApiError(422, err.type, err.message);
-  if (isGrpcServiceError(err) && (err.code === GRPC_UNAVAILABLE || err.code === GRPC_DEADLINE_EXCEEDED)) {
-    return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; try again later');
-  }
+  if (temporalUnreachable(err)) return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; try again later');
   return null;
 }
 
@@ -119,6 +128,7 @@ export function errorMiddleware(logger: Logger): ErrorRequestHandler {
     if (known) {
       if (known.status >= 500) logger.warn({ requestId, code: known.code }, known.message);
       if (known.status === 401) res.setHeader('WWW-Authenticate', 'Bearer');
+      if (known.status === 503) res.setHeader('Retry-After', RETRY_AFTER_SECONDS);
       res.status(known.status).json({ error: { code: known.code, message: known.message, details: known.details } } satisfies ErrorBody);
       return;
     }

@@ -112,6 +112,8 @@ export interface OperationSummary extends Partial<ImportCounts> {
   recordsSucceeded?: number;
   recordsFailed?: number;
   recordsSkipped?: number;
+  /** Why records were skipped (the first 100). */
+  skippedRecords?: { recordId: string; reason: string }[];
   discovered?: number;
   /** Of a discover: Records auto-mapped, and mapped Records the tool no longer lists (`created` counts new Records). */
   mapped?: number;

@@ -27,6 +27,65 @@ export interface RunStarterDeps {
 
 type ConnectorRef = Pick<Connector, 'id' | 'tool' | 'label'>;
 
+/** The run of a workflow that is running now (the latest, or `runId`), or null. */
+export async function runningRun(client: Client, workflowId: string, runId?: string | null): Promise<{ runId: string; parentWorkflowId?: string } | null> {
+  try {
+    const d = await client.workflow.getHandle(workflowId, runId ?? undefined).describe();
+    return d.status.name === 'RUNNING' ? { runId: d.runId, parentWorkflowId: d.parentExecution?.workflowId ?? undefined } : null;
+  } catch (err) {
+    if (err instanceof WorkflowNotFoundError) return null;
+    throw err;
+  }
+}
+
+/**
+ * Cancels every run of the connector still running (its syncs, record syncs and discoveries), found by the
+ * ConnectorId search attribute; returns how many were asked to cancel. Cancelled runs close their Operations.
+ */
+export async function cancelConnectorRuns(client: Client, connectorId: string): Promise<number> {
+  let cancelled = 0;
+  for await (const run of client.workflow.list({ query: `ConnectorId = '${connectorId}' AND ExecutionStatus = 'Running'` })) {
+    try {
+      await client.workflow.getHandle(run.workflowId, run.runId).cancel();
+      cancelled++;
+    } catch (err) {
+      if (!(err instanceof WorkflowNotFoundError)) throw err;
+    }
+  }
+  return cancelled;
+}
+
+/** How long an Operation may wait for the run it was made for to start before it counts as abandoned. */
+const START_GRACE_MS = 60_000;
+
+/**
+ * The Operation of a run of this kind that is active now, with its run id, or null. An Operation believed
+ * active whose workflow is no longer running is closed as failed on the way (ABANDONED); one just made for
+ * a run about to start counts as active (its run id is still unknown). Call it under `lockConnector`.
+ */
+export async function activeOperation(
+  em: EntityManager,
+  client: Client,
+  where: { connector: string; record: string | null; type: 'sync' | 'discover' },
+): Promise<{ op: Operation; runId: string | null } | null> {
+  const ops = await em.find(Operation, { ...where, status: { $in: ['pending', 'running'] } }, { orderBy: { createdAt: 'desc' } });
+  for (const op of ops) {
+    const running = await runningRun(client, op.workflowId, op.runId);
+    if (running) return { op, runId: running.runId };
+    if (!op.runId && op.createdAt.getTime() >= Date.now() - START_GRACE_MS) return { op, runId: null };
+    op.status = 'failed';
+    op.endedAt = new Date();
+    op.error = { type: 'ABANDONED', message: 'the run is no longer running in Temporal' };
+    await em.flush();
+  }
+  return null;
+}
+
+/** Serialises, per connector, the check for a running sync and the start of a new one (API and scheduled runs). */
+export async function lockConnector(em: EntityManager, connectorId: string): Promise<void> {
+  await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`vulnsync:connector:${connectorId}`]);
+}
+
 /**
  * Starts runs on behalf of a person (the API), one Operation per run. A sync asked for while the same
  * connector or record is already syncing joins the running one (`attached: true`) instead of starting
@@ -37,40 +96,11 @@ export function createRunStarter(deps: RunStarterDeps) {
   const namespace = client.options.namespace;
   const url = (workflowId: string, runId: string | null) => temporalRunUrl(deps.temporalUiUrl, namespace, workflowId, runId);
 
-  async function isRunning(workflowId: string, runId?: string | null): Promise<{ runId: string; parentWorkflowId?: string } | null> {
-    try {
-      const d = await client.workflow.getHandle(workflowId, runId ?? undefined).describe();
-      return d.status.name === 'RUNNING' ? { runId: d.runId, parentWorkflowId: d.parentExecution?.workflowId ?? undefined } : null;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      throw err;
-    }
-  }
+  const isRunning = (workflowId: string, runId?: string | null) => runningRun(client, workflowId, runId);
 
-  /** An Operation believed active whose workflow is not running (or never started) is closed as failed. */
-  async function settleAbandoned(em: EntityManager, op: Operation): Promise<void> {
-    op.status = 'failed';
-    op.endedAt = new Date();
-    op.error = { type: 'ABANDONED', message: 'the run is no longer running in Temporal' };
-    await em.flush();
-  }
-
-  async function activeOperation(em: EntityManager, where: { connector: string; record: string | null; type: 'sync' | 'discover' }) {
-    const ops = await em.find(Operation, { ...where, status: { $in: ['pending', 'running'] } }, { orderBy: { createdAt: 'desc' } });
-    for (const op of ops) {
-      const running = await isRunning(op.workflowId, op.runId);
-      if (running) return { op, runId: running.runId };
-      if (op.createdAt.getTime() < Date.now() - 60_000 || op.runId) await settleAbandoned(em, op);
-    }
-    return null;
-  }
-
-  async function lockConnector(em: EntityManager, connectorId: string): Promise<void> {
-    await em.execute('select pg_advisory_xact_lock(hashtext(?))', [`vulnsync:connector:${connectorId}`]);
-  }
-
-  function attachedTo(op: Operation, runId: string): RunStarted {
-    return { operationId: op.id, workflowId: op.workflowId, runId, temporalUrl: url(op.workflowId, runId), attached: true };
+  function attachedTo(op: Operation, runId: string | null): RunStarted {
+    const run = runId ?? op.runId ?? '';
+    return { operationId: op.id, workflowId: op.workflowId, runId: run, temporalUrl: url(op.workflowId, run || null), attached: true };
   }
 
   async function newOperation(em: EntityManager, fields: { connector: string; record: string | null; type: 'sync' | 'discover'; workflowId: (id: string) => string }) {
@@ -88,7 +118,18 @@ export function createRunStarter(deps: RunStarterDeps) {
     return op;
   }
 
-  async function recordStarted(em: EntityManager, op: Operation, runId: string): Promise<RunStarted> {
+  /**
+   * Starts the Operation's run. A run that did not start (Temporal unreachable, say) takes its Operation
+   * with it, so no Operation is left pending for a run that never was.
+   */
+  async function startRun(em: EntityManager, op: Operation, start: () => Promise<{ firstExecutionRunId: string }>): Promise<RunStarted> {
+    let runId: string;
+    try {
+      runId = (await start()).firstExecutionRunId;
+    } catch (err) {
+      await em.execute('delete from operation where id = ?', [op.id]);
+      throw err;
+    }
     await em.execute('update operation set run_id = coalesce(run_id, ?) where id = ?', [runId, op.id]);
     return { operationId: op.id, workflowId: op.workflowId, runId, temporalUrl: url(op.workflowId, runId), attached: false };
   }
@@ -98,20 +139,21 @@ export function createRunStarter(deps: RunStarterDeps) {
     async syncConnector(em: EntityManager, connector: ConnectorRef): Promise<RunStarted> {
       const op = await em.transactional(async (tx) => {
         await lockConnector(tx, connector.id);
-        const active = await activeOperation(tx, { connector: connector.id, record: null, type: 'sync' });
+        const active = await activeOperation(tx, client, { connector: connector.id, record: null, type: 'sync' });
         if (active) return attachedTo(active.op, active.runId);
         return newOperation(tx, { connector: connector.id, record: null, type: 'sync', workflowId: (id) => manualConnectorSyncWorkflowId(connector.id, id) });
       });
       if ('attached' in op) return op;
       const input: ConnectorSyncInput = { connectorId: connector.id, trigger: 'manual', operationId: op.id, concurrency: deps.syncConcurrency };
-      const handle = await client.workflow.start('connectorSync', {
-        workflowId: op.workflowId,
-        taskQueue,
-        args: [input],
-        typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
-        staticSummary: `Manual sync of ${connector.tool} connector "${connector.label}"`,
-      });
-      return recordStarted(em, op, handle.firstExecutionRunId);
+      return startRun(em, op, () =>
+        client.workflow.start('connectorSync', {
+          workflowId: op.workflowId,
+          taskQueue,
+          args: [input],
+          typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
+          staticSummary: `Manual sync of ${connector.tool} connector "${connector.label}"`,
+        }),
+      );
     },
 
     /** Starts a sync of one Record, or joins the sync of that record already running (alone or in a connector sync). */
@@ -130,28 +172,28 @@ export function createRunStarter(deps: RunStarterDeps) {
       if (existing) return existing;
       const op = await em.transactional(async (tx) => {
         await lockConnector(tx, connector.id);
-        const active = await activeOperation(tx, { connector: connector.id, record: record.id, type: 'sync' });
+        const active = await activeOperation(tx, client, { connector: connector.id, record: record.id, type: 'sync' });
         if (active) return attachedTo(active.op, active.runId);
         return newOperation(tx, { connector: connector.id, record: record.id, type: 'sync', workflowId: () => workflowId });
       });
       if ('attached' in op) return op;
       const input: RecordSyncInput = { connectorId: connector.id, recordId: record.id, trigger: 'manual', operationId: op.id };
       try {
-        const handle = await client.workflow.start('recordSync', {
-          workflowId,
-          taskQueue,
-          args: [input],
-          typedSearchAttributes: [
-            ...connectorRunAttributes(connector, 'manual'),
-            { key: RecordIdKey, value: record.id },
-            ...(record.productId ? [{ key: ProductIdKey, value: record.productId }] : []),
-          ],
-          staticSummary: `Manual sync of record "${record.name}" (${connector.tool} connector "${connector.label}")`,
-        });
-        return recordStarted(em, op, handle.firstExecutionRunId);
+        return await startRun(em, op, () =>
+          client.workflow.start('recordSync', {
+            workflowId,
+            taskQueue,
+            args: [input],
+            typedSearchAttributes: [
+              ...connectorRunAttributes(connector, 'manual'),
+              { key: RecordIdKey, value: record.id },
+              ...(record.productId ? [{ key: ProductIdKey, value: record.productId }] : []),
+            ],
+            staticSummary: `Manual sync of record "${record.name}" (${connector.tool} connector "${connector.label}")`,
+          }),
+        );
       } catch (err) {
         if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-        await em.execute('delete from operation where id = ?', [op.id]);
         const joined = await attach();
         if (joined) return joined;
         throw err;
@@ -162,14 +204,15 @@ export function createRunStarter(deps: RunStarterDeps) {
     async discoverConnector(em: EntityManager, connector: ConnectorRef): Promise<RunStarted> {
       const op = await newOperation(em, { connector: connector.id, record: null, type: 'discover', workflowId: (id) => connectorDiscoverWorkflowId(connector.id, id) });
       const input: ConnectorDiscoverInput = { connectorId: connector.id, trigger: 'manual', operationId: op.id };
-      const handle = await client.workflow.start('connectorDiscover', {
-        workflowId: op.workflowId,
-        taskQueue,
-        args: [input],
-        typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
-        staticSummary: `Discover the projects of ${connector.tool} connector "${connector.label}"`,
-      });
-      return recordStarted(em, op, handle.firstExecutionRunId);
+      return startRun(em, op, () =>
+        client.workflow.start('connectorDiscover', {
+          workflowId: op.workflowId,
+          taskQueue,
+          args: [input],
+          typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
+          staticSummary: `Discover the projects of ${connector.tool} connector "${connector.label}"`,
+        }),
+      );
     },
 
     temporalUrl: url,

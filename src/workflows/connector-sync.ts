@@ -42,7 +42,8 @@ export interface ConnectorSyncInput {
 
 export interface ConnectorSyncResult {
   operationId: string;
-  status: 'succeeded' | 'partial' | 'failed';
+  /** `skipped`: another sync of the connector was running; this run deferred to its Operation. */
+  status: 'succeeded' | 'partial' | 'failed' | 'skipped';
   summary: OperationSummary;
 }
 
@@ -68,7 +69,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
   if (input.state) {
     state = input.state;
   } else {
-    const { operationId } = await db.startOperation({
+    const { operationId, deferTo } = await db.startOperation({
       operationId: input.operationId ?? null,
       connectorId: input.connectorId,
       type: 'sync',
@@ -76,6 +77,10 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
       workflowId: info.workflowId,
       runId: info.runId,
     });
+    if (deferTo) {
+      setCurrentDetails(`skipped: a sync of this connector is already running (${deferTo.workflowId})`);
+      return { operationId, status: 'skipped', summary: {} };
+    }
     state = { operationId, tool: '', afterId: null, summary: { records: 0, recordsSucceeded: 0, recordsFailed: 0, recordsSkipped: 0, fetched: 0, created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 }, failures: [] };
     try {
       const discovered = await tool.discoverRecords({ connectorId: input.connectorId });
@@ -92,9 +97,16 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
   }
 
   const summary = state.summary;
-  const add = (key: keyof OperationSummary, n = 1) => {
+  type Count = { [K in keyof OperationSummary]-?: OperationSummary[K] extends number | undefined ? K : never }[keyof OperationSummary];
+  const add = (key: Count, n = 1) => {
     summary[key] = (summary[key] ?? 0) + n;
   };
+
+  function skipped(recordId: string, reason: string): void {
+    add('recordsSkipped');
+    const kept = (summary.skippedRecords ??= []);
+    if (kept.length < MAX_FAILURES_KEPT) kept.push({ recordId, reason });
+  }
 
   async function syncOne(recordId: string, productId: string): Promise<void> {
     try {
@@ -111,7 +123,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
       });
       const result = await child.result();
       if (result.status === 'skipped') {
-        add('recordsSkipped');
+        skipped(recordId, result.reason ?? 'not syncable');
         return;
       }
       add('recordsSucceeded');
@@ -119,7 +131,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
       for (const key of ['created', 'closed', 'reactivated', 'untouched', 'updated'] as const) add(key, result.counts?.[key] ?? 0);
     } catch (err) {
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        add('recordsSkipped');
+        skipped(recordId, 'the record is already syncing in another run');
         return;
       }
       if (isCancellation(err)) throw err;

@@ -11,6 +11,7 @@ import {
   upsertConnectorSchedule,
   type ScheduleSettings,
 } from '../../temporal/schedules.js';
+import { cancelConnectorRuns } from '../../temporal/runs.js';
 import { connectorScheduleId } from '../../workflow-ids.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound, validationFailed, requireEnabled } from '../errors.js';
@@ -307,7 +308,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       path: '/api/v1/connectors/:id',
       operationId: 'deleteConnector',
       tag: 'Connectors',
-      summary: 'Delete a connector, its records and its schedule',
+      summary: 'Delete a connector, its records and its schedule, and cancel its running syncs and discoveries',
       description: 'Findings stay: their tests lose the link to the connector. Records (and their staging data) go.',
       params: idParams,
       responses: { 204: { description: 'deleted' } },
@@ -317,6 +318,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
           const deleted = await tx.nativeDelete(Connector, { id: params.id });
           if (deleted === 0) throw notFound('connector', params.id);
           await deleteConnectorSchedule(deps.client, params.id);
+          await cancelConnectorRuns(deps.client, params.id);
         });
         return { status: 204 };
       },

@@ -80,6 +80,9 @@ describe('records', () => {
 
     const ignored = await api.call('POST', `/api/v1/records/${id}/ignore`);
     expect(ignored.body.state).toBe('ignored');
+    const fetched = await api.call('GET', `/api/v1/records/${id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body).toEqual(ignored.body);
     const unmapIgnored = await api.call('POST', `/api/v1/records/${id}/unmap`);
     expect(unmapIgnored.status).toBe(409);
     expect(unmapIgnored.body.error.code).toBe('RECORD_IGNORED');
@@ -91,6 +94,7 @@ describe('records', () => {
     expect(restoreAgain.body.error.code).toBe('RECORD_NOT_IGNORED');
 
     expect((await api.call('POST', '/api/v1/records/00000000-0000-4000-8000-000000000000/ignore')).status).toBe(404);
+    expect((await api.call('GET', '/api/v1/records/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
   test('lists records filtered by connector and state, page by page', async () => {

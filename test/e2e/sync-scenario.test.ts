@@ -141,9 +141,13 @@ describe('a connector, end to end through the API', () => {
     const connector = await createConnector('auth', { autoMap: true });
     const first = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
     expect(first.summary).toMatchObject({ created: 2 });
+    const record = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items[0];
+    const synced = await stack.call('GET', `/api/v1/records/${record.id}`);
+    expect(synced.status).toBe(200);
+    expect(synced.body).toMatchObject({ id: record.id, state: 'good', lastSyncStatus: 'succeeded' });
+    expect(Date.parse(synced.body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(first.startedAt));
 
     expect((await stack.call('PATCH', `/api/v1/connectors/${connector.id}`, { secret: 'odt_revoked' })).status).toBe(200);
-    const record = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items[0];
     tool.state.requests.length = 0;
     const failed = await startAndWait(`/api/v1/records/${record.id}/sync`);
     expect(failed.status).toBe('failed');
@@ -152,7 +156,10 @@ describe('a connector, end to end through the API', () => {
     expect(tool.state.requests.filter((r) => r.path.startsWith('/api/v1/finding/'))).toHaveLength(1);
     expect(await activeFindings(connector.id)).toBe(2);
     const after = await stack.call('GET', `/api/v1/records/${record.id}`);
-    if (after.status === 200) expect(after.body.lastSyncStatus).toBe('failed');
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ state: 'good', lastSyncStatus: 'failed' });
+    expect(Date.parse(after.body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(failed.startedAt));
+    expect(Date.parse(after.body.lastSyncAt)).toBeGreaterThan(Date.parse(synced.body.lastSyncAt));
   });
 
   it('a manual sync while the same connector or record is syncing attaches to the running one', async () => {

@@ -81,6 +81,20 @@ export function recordRoutes(deps: ApiDeps): Route[] {
     }),
 
     defineRoute({
+      method: 'get',
+      path: '/api/v1/records/:id',
+      operationId: 'getRecord',
+      tag: 'Records',
+      summary: 'Get a record, with its mapping and the outcome of its last sync',
+      params: idParams,
+      responses: { 200: { description: 'the record', schema: recordView } },
+      errors: [404],
+      async handle({ params, em }) {
+        return { status: 200, body: toRecordView(await recordOr404(em, params.id)) };
+      },
+    }),
+
+    defineRoute({
       method: 'post',
       path: '/api/v1/records/:id/map',
       operationId: 'mapRecord',

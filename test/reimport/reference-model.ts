@@ -34,9 +34,9 @@
  *     and not triaged by a person closes: `active` false, `is_mitigated` true, `mitigated_at` = the sync
  *     time; action `closed`. That includes a finding the tool had triaged (inactive, not mitigated, its
  *     false_p/risk_accepted/out_of_scope kept): the tool no longer reports it, and SPEC §2 says what the
- *     tool no longer reports is closed — only a person's decision is exempt. (apply-reimport.ts closes only
- *     `active` findings; see docs/reimport.md.) A finding a person triaged, and one already closed, get
- *     no action when absent.
+ *     tool no longer reports is closed — only a person's decision is exempt. apply-reimport.ts closes the
+ *     same set (`not is_mitigated and not triaged_by_person`, docs/reimport.md R7), not only `active`
+ *     findings. A finding a person triaged, and one already closed, get no action when absent.
  * R8  Outcome of a finding an item took, first rule that applies:
  *     a. triaged by a person (`triaged_by_person`) → `untouched`; only `last_seen_at` moves; severity,
  *        description, flags — everything else — stay as they are (a person's decision wins);
@@ -135,6 +135,7 @@ export const TRACED_RULES = [
   'R5 item matching several findings',
   'R6 item collapsed into a match another item took',
   'R7 finding closed',
+  'R7 finding the tool had triaged closed',
   'R8a person-triaged finding reported',
   'R8b finding reactivated',
   'R8c finding updated',
@@ -369,6 +370,7 @@ export function reimportModel(input: ModelInput): ModelResult {
   for (const finding of findings) {
     if (takenBy.has(finding)) continue;
     if (!finding.isMitigated && !finding.triagedByPerson) {
+      if (!finding.active) applied['R7 finding the tool had triaged closed']++;
       finding.active = false;
       finding.isMitigated = true;
       finding.mitigatedAt = input.now;

@@ -260,10 +260,16 @@ describe('fetchFindings', () => {
     expect(error.message).toContain('shop 1.0.0');
   });
 
-  it('reports a malformed body as BAD_TOOL_DATA', async () => {
-    fake.inject({ match: '/api/v1/finding', respond: MALFORMED_JSON });
+  it.each([
+    ['truncated', MALFORMED_JSON],
+    ['with a trailing comma', { ...MALFORMED_JSON, rawBody: '[{"component": {"uuid": "c", "name": "x"}, "vulnerability": {"uuid": "v", "vulnId": "CVE-1"}},]' }],
+    ['not an array', { ...MALFORMED_JSON, rawBody: '{"findings": []}' }],
+    ['garbage', { ...MALFORMED_JSON, rawBody: '<html>Bad gateway</html>' }],
+  ])('reports a malformed body (%s) as BAD_TOOL_DATA, not retryable', async (_name, respond) => {
+    fake.inject({ match: '/api/v1/finding', respond });
     const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.retryable).toBe(false);
     expect(error.message).toContain('not valid JSON');
   });
 

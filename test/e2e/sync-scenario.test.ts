@@ -120,6 +120,27 @@ describe('a connector, end to end through the API', () => {
     );
   });
 
+  it("writes the tool's verified flag with each finding and refreshes it when the tool's analysis changes", async () => {
+    const [iota] = seed(['iota-service']);
+    const withState = (component: string, cve: string, state: string) =>
+      dtFinding(iota!, { name: component, version: '1.0.0' }, vuln(cve), { state });
+    tool.state.findings[iota!.uuid] = [withState('tar', 'CVE-2021-37701', 'EXPLOITABLE'), withState('glob-parent', 'CVE-2020-28469', 'NOT_SET')];
+    const connector = await createConnector('verified', { autoMap: true });
+    const first = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    expect(first.summary).toMatchObject({ created: 2 });
+    const verifiedOf = async () => {
+      const items = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}`)).body.items as { componentName: string; verified: boolean; active: boolean }[];
+      return Object.fromEntries(items.map((f) => [f.componentName, f.verified]));
+    };
+    expect(await verifiedOf()).toEqual({ tar: true, 'glob-parent': false });
+
+    // A person in Dependency-Track confirms one and sends the other back to triage.
+    tool.state.findings[iota!.uuid] = [withState('tar', 'CVE-2021-37701', 'IN_TRIAGE'), withState('glob-parent', 'CVE-2020-28469', 'EXPLOITABLE')];
+    const second = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    expect(second.summary).toMatchObject({ updated: 2, created: 0, closed: 0 });
+    expect(await verifiedOf()).toEqual({ tar: false, 'glob-parent': true });
+  });
+
   it('a 429 is retried after the Retry-After the tool asked for', async () => {
     const [gamma] = seed(['gamma-service']);
     tool.state.findings[gamma!.uuid] = [finding(gamma!, 'minimist', 'CVE-2021-44906', 'CRITICAL')];

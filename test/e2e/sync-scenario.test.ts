@@ -74,7 +74,7 @@ describe('a connector, end to end through the API', () => {
     expect(records.map((r) => [r.externalId, r.state]).sort()).toEqual([[alpha!.uuid, 'new'], [beta!.uuid, 'new']].sort());
 
     const alphaRecord = records.find((r) => r.externalId === alpha!.uuid)!;
-    const mapped = await stack.call('POST', `/api/v1/records/${alphaRecord.id}/map`, { productName: 'Alpha' });
+    const mapped = await stack.call('POST', `/api/v1/records/${alphaRecord.id}/map`, { productName: 'Alpha', productDescription: 'The alpha storefront' });
     expect(mapped.status).toBe(200);
     expect(mapped.body.state).toBe('good');
     // Auto-map picks up the other record at the next discovery (which every sync starts with).
@@ -105,9 +105,22 @@ describe('a connector, end to end through the API', () => {
     expect(third.summary).toMatchObject({ created: 0, closed: 0, reactivated: 1, untouched: 4, updated: 1 });
     expect(await activeFindings(connector.id)).toBe(6);
 
-    // The imports of alpha's test tell the same story, and each action is recorded.
+    // The sync created one Test per product, named after the tool and the connector, under Global Connectors.
     const tests = (await stack.call('GET', `/api/v1/tests?connectorId=${connector.id}`)).body.items as { id: string; productId: string }[];
     expect(tests).toHaveLength(2);
+    for (const test of tests) {
+      expect(test).toMatchObject({ title: 'Dependency-Track - scenario', engagementName: 'Global Connectors', tool: 'dependency_track', connectorId: connector.id });
+    }
+    // A product a person named keeps the description they gave; one auto-map created says where it came from.
+    const betaRecord = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items.find((r: { externalId: string }) => r.externalId === beta!.uuid);
+    const products = (await stack.call('GET', '/api/v1/products?limit=500')).body.items as { id: string; name: string; description: string | null }[];
+    expect(products.find((p) => p.id === mapped.body.productId)).toMatchObject({ name: 'Alpha', description: 'The alpha storefront' });
+    expect(products.find((p) => p.id === betaRecord.productId)).toMatchObject({
+      name: 'beta-service 1.0',
+      description: 'Created by vulnsync when the Dependency-Track connector "scenario" discovered the record "beta-service 1.0" (auto-map).',
+    });
+
+    // The imports of alpha's test tell the same story, and each action is recorded.
     const alphaProduct = mapped.body.productId;
     const alphaTest = tests.find((t) => t.productId === alphaProduct)!;
     const imports = (await stack.call('GET', `/api/v1/tests/${alphaTest.id}/imports`)).body.items as any[];

@@ -1,13 +1,17 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { connectors } from '../connectors/index.js';
 import type { DiscoveredRecord } from '../connectors/types.js';
 import { Connector, Engagement, Product, Test, ToolRecord } from '../db/entities.js';
 import { GLOBAL_CONNECTORS_ENGAGEMENT } from '../domain.js';
 
-/** The Product of that name, created when missing (names are unique; a concurrent creator is tolerated). */
-export async function productNamed(em: EntityManager, name: string): Promise<Product> {
+/**
+ * The Product of that name, created with `description` when missing (names are unique; a concurrent creator
+ * is tolerated). An existing product keeps its description: mapping a record never rewrites a product.
+ */
+export async function productNamed(em: EntityManager, name: string, description: string | null = null): Promise<Product> {
   await em.execute(
-    `insert into product (id, name, created_at) values (?, ?, now()) on conflict (name) do nothing`,
-    [crypto.randomUUID(), name],
+    `insert into product (id, name, description, created_at) values (?, ?, ?, now()) on conflict (name) do nothing`,
+    [crypto.randomUUID(), name, description],
   );
   return em.findOneOrFail(Product, { name });
 }
@@ -25,6 +29,12 @@ export async function testFor(em: EntityManager, product: Product, connector: Co
     [crypto.randomUUID(), engagement.id, connector.id, connector.tool, `${toolName} - ${connector.label}`],
   );
   return em.findOneOrFail(Test, { engagement: engagement.id, connector: connector.id });
+}
+
+/** Says where an auto-mapped product came from, so a person who finds it later can tell. */
+function autoMappedDescription(connector: Connector, vep: DiscoveredRecord): string {
+  const tool = connectors[connector.tool]?.displayName ?? connector.tool;
+  return `Created by vulnsync when the ${tool} connector "${connector.label}" discovered the record "${vep.name}" (auto-map).`;
 }
 
 export interface ReconcileResult {
@@ -72,7 +82,7 @@ export async function reconcileRecords(
     }
     if (record.state === 'good' && !record.product) record.state = 'stale';
     if (record.state === 'new' && connector.autoMap) {
-      record.product = await productNamed(em, vep.name);
+      record.product = await productNamed(em, vep.name, autoMappedDescription(connector, vep));
       record.state = 'good';
       result.mapped++;
     }

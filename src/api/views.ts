@@ -196,6 +196,7 @@ export const testView = z.object({
   id: z.uuid(),
   productId: z.uuid(),
   engagementId: z.uuid(),
+  engagementName: z.string().describe('"Global Connectors" for the tests connectors write'),
   connectorId: z.uuid().nullable().describe('null once the connector was deleted (the findings stay)'),
   tool: z.string(),
   title: z.string(),
@@ -203,12 +204,13 @@ export const testView = z.object({
 });
 named(testView, 'Test');
 
-/** The test; its engagement must be populated for `productId`. */
+/** The test; its engagement must be populated for `productId` and `engagementName`. */
 export function toTestView(test: Test): z.output<typeof testView> {
   return {
     id: test.id,
     productId: test.engagement.product.id,
     engagementId: test.engagement.id,
+    engagementName: test.engagement.name,
     connectorId: idOf(test.connector),
     tool: test.tool,
     title: test.title,

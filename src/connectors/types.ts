@@ -25,6 +25,11 @@ export interface NormalizedFinding {
   uniqueIdFromTool?: string | null;
   /** The tool's id of the vulnerability (rule id, CVE, advisory). */
   vulnIdFromTool?: string | null;
+  /**
+   * The tool confirms the finding is real, beyond a scanner's match: a person's analysis in the tool, or a
+   * check of the tool's own (docs/connectors/<tool>.md says which). Refreshed by every sync.
+   */
+  verified?: boolean;
   /** The tool reports it as triaged: dismissed as false positive, or accepted / won't fix. */
   falseP?: boolean;
   riskAccepted?: boolean;
@@ -34,7 +39,7 @@ export interface NormalizedFinding {
 }
 
 /** Fields a hash can be computed from (SPEC §4). */
-export type HashField = Exclude<keyof NormalizedFinding, 'raw' | 'falseP' | 'riskAccepted' | 'outOfScope'>;
+export type HashField = Exclude<keyof NormalizedFinding, 'raw' | 'verified' | 'falseP' | 'riskAccepted' | 'outOfScope'>;
 
 /** A vendor-equivalent product as the tool lists it. */
 export interface DiscoveredRecord {

@@ -216,6 +216,7 @@ const findingFields = {
    * an unchanged finding is recognised by one comparison; a person's edit of a field does not change it.
    */
   toolFieldsHash: p.string().length(32).nullable(),
+  verified: p.boolean().default(false),
   falseP: p.boolean().default(false),
   riskAccepted: p.boolean().default(false),
   outOfScope: p.boolean().default(false),
@@ -238,7 +239,6 @@ export const Finding = defineEntity({
     recordId: p.uuid().nullable(),
     ...findingFields,
     active: p.boolean().default(true),
-    verified: p.boolean().default(false),
     isMitigated: p.boolean().default(false),
     mitigatedAt: p.datetime().nullable(),
     triagedByPerson: p.boolean().default(false),

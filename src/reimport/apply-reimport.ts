@@ -231,6 +231,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     // most outcomes; only the rest are compared field by field (a person may own a field the tool changed).
     const changed = [
       ...REFRESHED_FIELDS.map(fieldChanged),
+      'f.verified is distinct from s.verified',
       'f.false_p is distinct from s.false_p',
       'f.risk_accepted is distinct from s.risk_accepted',
       'f.out_of_scope is distinct from s.out_of_scope',
@@ -251,7 +252,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     await tx.execute(
       `update finding f set
          active = not ${toolTriaged('s')}, is_mitigated = false, mitigated_at = null, last_seen_at = ?,
-         false_p = s.false_p, risk_accepted = s.risk_accepted, out_of_scope = s.out_of_scope, raw = s.raw,
+         verified = s.verified, false_p = s.false_p, risk_accepted = s.risk_accepted, out_of_scope = s.out_of_scope, raw = s.raw,
          tool_fields_hash = s.tool_fields_hash, ${REFRESHED_FIELDS.map(refreshedValue).join(', ')}
        from outcome o join staged_finding s on s.id = o.incoming_id
        where f.id = o.finding_id and o.action in ('reactivated', 'updated')`,
@@ -299,7 +300,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
          select ?, ?, s.title, s.severity, s.description, s.mitigation, s."references", s.cwes, s.vulnerability_ids,
            s.cvss_vector, s.cvss_score, s.component_name, s.component_version, s.file_path, s.line, s.endpoint, s.unique_id_from_tool,
            s.vuln_id_from_tool, s.hash_code, s.tool_fields_hash, s.false_p, s.risk_accepted, s.out_of_scope, s.raw, not ${toolTriaged('s')},
-           false, false, false, ?, ?, ?
+           s.verified, false, false, ?, ?, ?
          from incoming i join staged_finding s on s.id = i.incoming_id
          where not exists (select 1 from candidate c where c.incoming_id = i.incoming_id)
          order by i.incoming_id

@@ -18,6 +18,8 @@ export function toolFieldsHash(f: NormalizedFinding): string {
       f.severity, f.title, f.description ?? null, f.mitigation ?? null, f.references ?? null, f.line ?? null, f.cvssVector ?? null,
       f.cvssScore ?? null, f.cwes ?? null, f.vulnerabilityIds ?? null, f.endpoint ?? null, f.falseP ?? false, f.riskAccepted ?? false,
       f.outOfScope ?? false,
+      // Only when set, so the digests of unverified findings stay those stored before `verified` was staged.
+      ...(f.verified ? ['verified'] : []),
     ]),
   );
 }
@@ -25,7 +27,7 @@ export function toolFieldsHash(f: NormalizedFinding): string {
 const STAGED_COLUMNS = [
   'fetch_id', 'page', 'title', 'severity', 'description', 'mitigation', '"references"', 'cwes', 'vulnerability_ids', 'cvss_vector',
   'cvss_score', 'component_name', 'component_version', 'file_path', 'line', 'endpoint', 'unique_id_from_tool', 'vuln_id_from_tool',
-  'hash_code', 'tool_fields_hash', 'false_p', 'risk_accepted', 'out_of_scope', 'raw',
+  'hash_code', 'tool_fields_hash', 'verified', 'false_p', 'risk_accepted', 'out_of_scope', 'raw',
 ] as const;
 
 const NUL = String.fromCharCode(0);
@@ -47,7 +49,7 @@ function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields
   return [
     fetchId, page, f.title, f.severity, f.description, f.mitigation, f.references, f.cwes, f.vulnerabilityIds, f.cvssVector,
     f.cvssScore, f.componentName, f.componentVersion, f.filePath, f.line, f.endpoint, f.uniqueIdFromTool, f.vulnIdFromTool,
-    computeHashCode(f, hashFields), toolFieldsHash(f), f.falseP ?? false, f.riskAccepted ?? false, f.outOfScope ?? false, f.raw ?? null,
+    computeHashCode(f, hashFields), toolFieldsHash(f), f.verified ?? false, f.falseP ?? false, f.riskAccepted ?? false, f.outOfScope ?? false, f.raw ?? null,
   ]
     .map(csvField)
     .join(',') + '\n';

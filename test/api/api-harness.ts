@@ -115,7 +115,10 @@ export async function startTestApi(overrides: Partial<ApiDeps> = {}): Promise<Te
   };
 }
 
-/** A product with the Global Connectors engagement and the test of `connectorId` in it, holding `count` findings. */
+/**
+ * A product with the Global Connectors engagement and the test of `connectorId` in it, holding `count` findings.
+ * Rows written here, not by a sync: the title and engagement a sync gives a Test are checked in test/e2e.
+ */
 export async function seedFindings(
   orm: MikroORM,
   options: { connectorId: string | null; productName: string; count: number; severity?: 'Critical' | 'High' | 'Medium' | 'Low' | 'Info' },
@@ -123,7 +126,7 @@ export async function seedFindings(
   const em = orm.em.fork();
   const product = em.create(Product, { name: options.productName });
   const engagement = em.create(Engagement, { product, name: 'Global Connectors' });
-  const test = em.create(Test, { engagement, connector: options.connectorId, tool: 'dependency_track', title: `Dependency-Track - ${options.productName}` });
+  const test = em.create(Test, { engagement, connector: options.connectorId, tool: 'dependency_track', title: `seeded test of ${options.productName}` });
   const findings = Array.from({ length: options.count }, (_, i) =>
     em.create(Finding, {
       test,

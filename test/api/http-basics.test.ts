@@ -180,6 +180,7 @@ describe('OpenAPI document', () => {
       'POST /api/v1/connectors/{id}/schedule/pause',
       'POST /api/v1/connectors/{id}/schedule/unpause',
       'GET /api/v1/records',
+      'GET /api/v1/records/{id}',
       'POST /api/v1/records/{id}/map',
       'POST /api/v1/records/{id}/unmap',
       'POST /api/v1/records/{id}/ignore',

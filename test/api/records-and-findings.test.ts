@@ -52,9 +52,23 @@ describe('records', () => {
     const product = await api.orm.em.fork().findOneOrFail(Product, { name: 'Payments' });
     expect(res.body.productId).toBe(product.id);
 
+    expect(product.description).toBeNull();
+
     const again = await newRecord('payments-worker');
-    const reused = await api.call('POST', `/api/v1/records/${again}/map`, { body: { productName: 'Payments' } });
+    const reused = await api.call('POST', `/api/v1/records/${again}/map`, { body: { productName: 'Payments', productDescription: 'Rewritten?' } });
     expect(reused.body.productId).toBe(product.id);
+    // Mapping a record never rewrites an existing product.
+    await expect(api.orm.em.fork().findOneOrFail(Product, { name: 'Payments' })).resolves.toMatchObject({ description: null });
+  });
+
+  test('map to a new product by name with a description: the product is created with it', async () => {
+    const id = await newRecord('ledger-api');
+    const res = await api.call('POST', `/api/v1/records/${id}/map`, { body: { productName: 'Ledger', productDescription: '  General ledger services  ' } });
+    expect(res.status).toBe(200);
+    const products = await api.call('GET', '/api/v1/products?limit=500');
+    expect(products.body.items.find((p: { id: string }) => p.id === res.body.productId)).toMatchObject({ name: 'Ledger', description: 'General ledger services' });
+    const withId = await api.call('POST', `/api/v1/records/${id}/map`, { body: { productId: res.body.productId, productDescription: 'x' } });
+    expect(withId.status).toBe(400);
   });
 
   test('map to an existing product by id; an unknown product id is 422; both or neither is 400', async () => {
@@ -80,6 +94,9 @@ describe('records', () => {
 
     const ignored = await api.call('POST', `/api/v1/records/${id}/ignore`);
     expect(ignored.body.state).toBe('ignored');
+    const fetched = await api.call('GET', `/api/v1/records/${id}`);
+    expect(fetched.status).toBe(200);
+    expect(fetched.body).toEqual(ignored.body);
     const unmapIgnored = await api.call('POST', `/api/v1/records/${id}/unmap`);
     expect(unmapIgnored.status).toBe(409);
     expect(unmapIgnored.body.error.code).toBe('RECORD_IGNORED');
@@ -91,6 +108,7 @@ describe('records', () => {
     expect(restoreAgain.body.error.code).toBe('RECORD_NOT_IGNORED');
 
     expect((await api.call('POST', '/api/v1/records/00000000-0000-4000-8000-000000000000/ignore')).status).toBe(404);
+    expect((await api.call('GET', '/api/v1/records/00000000-0000-4000-8000-000000000000')).status).toBe(404);
   });
 
   test('lists records filtered by connector and state, page by page', async () => {
@@ -226,6 +244,7 @@ describe('findings', () => {
 });
 
 describe('products, tests and operations', () => {
+  // The title and engagement a real sync gives its Test: test/e2e/sync-scenario.test.ts.
   test('products by name and tests by product or connector', async () => {
     const products = await everyPage<{ name: string }>('/api/v1/products', 2);
     const names = products.items.map((p) => p.name);
@@ -235,7 +254,7 @@ describe('products, tests and operations', () => {
     const findingsProduct = await api.orm.em.fork().findOneOrFail(Product, { name: 'Findings Product' });
     const tests = await api.call('GET', `/api/v1/tests?productId=${findingsProduct.id}`);
     expect(tests.body.items).toEqual([
-      expect.objectContaining({ productId: findingsProduct.id, connectorId, title: 'Dependency-Track - Findings Product', engagementId: expect.any(String) }),
+      expect.objectContaining({ productId: findingsProduct.id, connectorId, engagementId: expect.any(String), engagementName: 'Global Connectors' }),
     ]);
     const byConnector = await api.call('GET', `/api/v1/tests?connectorId=${connectorId}`);
     expect(byConnector.body.items.every((t: { connectorId: string }) => t.connectorId === connectorId)).toBe(true);

@@ -188,6 +188,7 @@ describe('fetchFindings', () => {
       componentVersion: '2.14.1',
       uniqueIdFromTool: item.matrix,
       vulnIdFromTool: 'CVE-2021-44228',
+      verified: false,
       falseP: false,
       riskAccepted: false,
       raw: item,
@@ -215,6 +216,17 @@ describe('fetchFindings', () => {
     expect(triage('CVE-2021-32640')).toEqual({ falseP: true, riskAccepted: false });
     expect(triage('CVE-2020-8908')).toEqual({ falseP: false, riskAccepted: true });
     expect(triage('CVE-2020-8203')).toEqual({ falseP: false, riskAccepted: false });
+  });
+
+  it('maps an EXPLOITABLE analysis as verified, and no other state; gives no endpoint (the tool has no URL per finding)', async () => {
+    fake.state.findings[shop.uuid]!.push(
+      dtFinding(shop, { name: 'minimist', version: '1.2.5' }, { vulnId: 'CVE-2021-44906', severity: 'CRITICAL' }, { state: 'IN_TRIAGE' }),
+    );
+    const findings = allFindings(await collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const verified = findings.filter((f) => f.verified).map((f) => f.vulnIdFromTool);
+    expect(verified).toEqual(['CVE-2020-8908']);
+    expect(byVuln(findings, 'CVE-2021-44906').verified).toBe(false);
+    expect(findings.every((f) => f.endpoint === undefined || f.endpoint === null)).toBe(true);
   });
 
   it('fills every hash field of every finding', async () => {
@@ -260,10 +272,16 @@ describe('fetchFindings', () => {
     expect(error.message).toContain('shop 1.0.0');
   });
 
-  it('reports a malformed body as BAD_TOOL_DATA', async () => {
-    fake.inject({ match: '/api/v1/finding', respond: MALFORMED_JSON });
+  it.each([
+    ['truncated', MALFORMED_JSON],
+    ['with a trailing comma', { ...MALFORMED_JSON, rawBody: '[{"component": {"uuid": "c", "name": "x"}, "vulnerability": {"uuid": "v", "vulnId": "CVE-1"}},]' }],
+    ['not an array', { ...MALFORMED_JSON, rawBody: '{"findings": []}' }],
+    ['garbage', { ...MALFORMED_JSON, rawBody: '<html>Bad gateway</html>' }],
+  ])('reports a malformed body (%s) as BAD_TOOL_DATA, not retryable', async (_name, respond) => {
+    fake.inject({ match: '/api/v1/finding', respond });
     const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.retryable).toBe(false);
     expect(error.message).toContain('not valid JSON');
   });
 

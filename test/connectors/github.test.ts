@@ -80,8 +80,8 @@ beforeEach(() => {
       secretScanning: [
         secretScanningAlert(api, 1, { secret: AWS_KEY }),
         secretScanningAlert(api, 2, { secret: SLACK_TOKEN, secretType: 'slack_api_token', secretTypeDisplayName: 'Slack API Token', state: 'resolved', resolution: 'false_positive' }),
-        secretScanningAlert(api, 3, { secret: 'test-only-password-123', state: 'resolved', resolution: 'used_in_tests' }),
-        secretScanningAlert(api, 4, { secret: 'wont-fix-value-4567', state: 'resolved', resolution: 'wont_fix' }),
+        secretScanningAlert(api, 3, { secret: 'test-only-password-123', state: 'resolved', resolution: 'used_in_tests', validity: 'unknown' }),
+        secretScanningAlert(api, 4, { secret: 'wont-fix-value-4567', state: 'resolved', resolution: 'wont_fix', validity: 'inactive' }),
         secretScanningAlert(api, 5, { secret: REVOKED, state: 'resolved', resolution: 'revoked' }),
       ],
     },
@@ -210,9 +210,12 @@ describe('fetchFindings', () => {
       cwes: [89],
       vulnIdFromTool: 'js/sql-injection',
       references: 'https://github.com/acme/api/security/code-scanning/1',
+      endpoint: 'https://github.com/acme/api/security/code-scanning/1',
       falseP: false,
       riskAccepted: false,
     });
+    // A scanner's match, not confirmed by anyone.
+    expect(findings.filter((f) => f.uniqueIdFromTool?.startsWith('code_scanning:')).some((f) => f.verified)).toBe(false);
     expect(byId(findings, 'code_scanning:2')).toMatchObject({ severity: 'Medium', cwes: [79, 116] });
     expect(byId(findings, 'code_scanning:7').severity).toBe('Low');
     expect(triageOf(byId(findings, 'code_scanning:3'))).toEqual({ falseP: true, riskAccepted: false });
@@ -234,7 +237,9 @@ describe('fetchFindings', () => {
       mitigation: 'Upgrade minimist to 1.2.6 or later.',
       cvssScore: 7.2,
       cwes: [77],
+      endpoint: 'https://github.com/acme/api/security/dependabot/1',
     });
+    expect(findings.filter((f) => f.uniqueIdFromTool?.startsWith('dependabot:')).some((f) => f.verified)).toBe(false);
     expect(triageOf(byId(findings, 'dependabot:3'))).toEqual({ falseP: true, riskAccepted: false });
     for (const id of ['dependabot:4', 'dependabot:5', 'dependabot:6']) expect(triageOf(byId(findings, id))).toEqual({ falseP: false, riskAccepted: true });
     expect(triageOf(byId(findings, 'dependabot:7'))).toEqual({ falseP: false, riskAccepted: false });
@@ -259,9 +264,14 @@ describe('fetchFindings', () => {
       line: 3,
       cwes: [798],
       vulnIdFromTool: 'aws_access_key_id',
+      endpoint: 'https://github.com/acme/api/security/secret-scanning/1',
+      verified: true,
       falseP: false,
       riskAccepted: false,
     });
+    // Verified only while GitHub's validity check finds the secret active.
+    expect(byId(findings, 'secret_scanning:3').verified).toBe(false);
+    expect(byId(findings, 'secret_scanning:4').verified).toBe(false);
     expect(triageOf(byId(findings, 'secret_scanning:2'))).toEqual({ falseP: true, riskAccepted: false });
     expect(triageOf(byId(findings, 'secret_scanning:3'))).toEqual({ falseP: false, riskAccepted: true });
     expect(triageOf(byId(findings, 'secret_scanning:4'))).toEqual({ falseP: false, riskAccepted: true });

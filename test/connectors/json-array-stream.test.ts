@@ -1,7 +1,10 @@
+import { Readable } from 'node:stream';
 import { jsonArrayElements } from '../../src/connectors/http/json-array-stream.js';
 
-async function* chunked(text: string, size: number): AsyncGenerator<string> {
-  for (let i = 0; i < text.length; i += size) yield text.slice(i, i + size);
+/** The text as UTF-8 bytes cut every `size` bytes, so multi-byte characters are split across chunks. */
+async function* chunked(text: string, size: number): AsyncGenerator<Buffer> {
+  const bytes = Buffer.from(text, 'utf8');
+  for (let i = 0; i < bytes.length; i += size) yield bytes.subarray(i, i + size);
 }
 
 async function elements(text: string, size = 3): Promise<unknown[]> {
@@ -34,13 +37,36 @@ describe('jsonArrayElements', () => {
   });
 
   it.each([
+    ['a trailing comma', '[1,]'],
+    ['a leading comma', '[,1]'],
+    ['a missing comma', '[1 2]'],
     ['not an array', '{"a": 1}'],
+    ['a bare value', '42'],
     ['truncated', '[{"component": {"uuid": "truncated'],
     ['ends early', '[1, 2'],
     ['garbage element', '[1, nope, 3]'],
     ['data after the end', '[1] [2]'],
     ['empty answer', ''],
-  ])('rejects malformed input: %s', async (_name, text) => {
+  ])('rejects malformed input with a SyntaxError: %s', async (_name, text) => {
     await expect(elements(text)).rejects.toBeInstanceOf(SyntaxError);
+  });
+
+  it('passes an error of the source on as it is, not as malformed JSON', async () => {
+    const broken = new Error('socket hang up');
+    const source = new Readable({ read() {} });
+    source.push('[1, 2, ');
+    setImmediate(() => source.destroy(broken));
+    const seen: unknown[] = [];
+    const failure = await (async () => {
+      for await (const value of jsonArrayElements(source)) seen.push(value);
+    })().catch((err: unknown) => err);
+    expect(failure).toBe(broken);
+    expect(seen).toEqual([1, 2]);
+  });
+
+  it('stops reading the source when the consumer stops early', async () => {
+    const source = Readable.from(chunked(`[${Array.from({ length: 1000 }, (_, i) => i).join(',')}]`, 16));
+    for await (const value of jsonArrayElements(source)) if (value === 3) break;
+    expect(source.destroyed).toBe(true);
   });
 });

@@ -55,6 +55,12 @@ describe('a GitHub Advanced Security connector, end to end', () => {
     expect(riskAccepted.body.items).toHaveLength(1);
     const all = await stack.call('GET', `/api/v1/findings?connectorId=${created.body.id}&limit=500`);
     expect(all.text).not.toContain(LEAKED_SECRET);
+    // Each finding links to its alert on GitHub; only the secret GitHub found still active is verified.
+    const byToolId = new Map((all.body.items as { uniqueIdFromTool: string; endpoint: string | null; verified: boolean }[]).map((f) => [f.uniqueIdFromTool, f]));
+    expect(byToolId.get('code_scanning:7')).toMatchObject({ endpoint: 'https://github.com/acme/web/security/code-scanning/7', verified: false });
+    expect(byToolId.get('dependabot:2')).toMatchObject({ endpoint: 'https://github.com/acme/web/security/dependabot/2', verified: false });
+    expect(byToolId.get('secret_scanning:1')).toMatchObject({ endpoint: 'https://github.com/acme/web/security/secret-scanning/1', verified: true });
+    expect([...byToolId.values()].filter((f) => f.verified)).toHaveLength(1);
 
     const record = (await stack.call('GET', `/api/v1/records?connectorId=${created.body.id}`)).body.items[0];
     const histories = [];

@@ -74,7 +74,7 @@ describe('a connector, end to end through the API', () => {
     expect(records.map((r) => [r.externalId, r.state]).sort()).toEqual([[alpha!.uuid, 'new'], [beta!.uuid, 'new']].sort());
 
     const alphaRecord = records.find((r) => r.externalId === alpha!.uuid)!;
-    const mapped = await stack.call('POST', `/api/v1/records/${alphaRecord.id}/map`, { productName: 'Alpha' });
+    const mapped = await stack.call('POST', `/api/v1/records/${alphaRecord.id}/map`, { productName: 'Alpha', productDescription: 'The alpha storefront' });
     expect(mapped.status).toBe(200);
     expect(mapped.body.state).toBe('good');
     // Auto-map picks up the other record at the next discovery (which every sync starts with).
@@ -105,9 +105,22 @@ describe('a connector, end to end through the API', () => {
     expect(third.summary).toMatchObject({ created: 0, closed: 0, reactivated: 1, untouched: 4, updated: 1 });
     expect(await activeFindings(connector.id)).toBe(6);
 
-    // The imports of alpha's test tell the same story, and each action is recorded.
+    // The sync created one Test per product, named after the tool and the connector, under Global Connectors.
     const tests = (await stack.call('GET', `/api/v1/tests?connectorId=${connector.id}`)).body.items as { id: string; productId: string }[];
     expect(tests).toHaveLength(2);
+    for (const test of tests) {
+      expect(test).toMatchObject({ title: 'Dependency-Track - scenario', engagementName: 'Global Connectors', tool: 'dependency_track', connectorId: connector.id });
+    }
+    // A product a person named keeps the description they gave; one auto-map created says where it came from.
+    const betaRecord = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items.find((r: { externalId: string }) => r.externalId === beta!.uuid);
+    const products = (await stack.call('GET', '/api/v1/products?limit=500')).body.items as { id: string; name: string; description: string | null }[];
+    expect(products.find((p) => p.id === mapped.body.productId)).toMatchObject({ name: 'Alpha', description: 'The alpha storefront' });
+    expect(products.find((p) => p.id === betaRecord.productId)).toMatchObject({
+      name: 'beta-service 1.0',
+      description: 'Created by vulnsync when the Dependency-Track connector "scenario" discovered the record "beta-service 1.0" (auto-map).',
+    });
+
+    // The imports of alpha's test tell the same story, and each action is recorded.
     const alphaProduct = mapped.body.productId;
     const alphaTest = tests.find((t) => t.productId === alphaProduct)!;
     const imports = (await stack.call('GET', `/api/v1/tests/${alphaTest.id}/imports`)).body.items as any[];
@@ -118,6 +131,27 @@ describe('a connector, end to end through the API', () => {
         [0, 0, 1, 2],
       ].sort(),
     );
+  });
+
+  it("writes the tool's verified flag with each finding and refreshes it when the tool's analysis changes", async () => {
+    const [iota] = seed(['iota-service']);
+    const withState = (component: string, cve: string, state: string) =>
+      dtFinding(iota!, { name: component, version: '1.0.0' }, vuln(cve), { state });
+    tool.state.findings[iota!.uuid] = [withState('tar', 'CVE-2021-37701', 'EXPLOITABLE'), withState('glob-parent', 'CVE-2020-28469', 'NOT_SET')];
+    const connector = await createConnector('verified', { autoMap: true });
+    const first = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    expect(first.summary).toMatchObject({ created: 2 });
+    const verifiedOf = async () => {
+      const items = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}`)).body.items as { componentName: string; verified: boolean; active: boolean }[];
+      return Object.fromEntries(items.map((f) => [f.componentName, f.verified]));
+    };
+    expect(await verifiedOf()).toEqual({ tar: true, 'glob-parent': false });
+
+    // A person in Dependency-Track confirms one and sends the other back to triage.
+    tool.state.findings[iota!.uuid] = [withState('tar', 'CVE-2021-37701', 'IN_TRIAGE'), withState('glob-parent', 'CVE-2020-28469', 'EXPLOITABLE')];
+    const second = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
+    expect(second.summary).toMatchObject({ updated: 2, created: 0, closed: 0 });
+    expect(await verifiedOf()).toEqual({ tar: false, 'glob-parent': true });
   });
 
   it('a 429 is retried after the Retry-After the tool asked for', async () => {
@@ -141,9 +175,13 @@ describe('a connector, end to end through the API', () => {
     const connector = await createConnector('auth', { autoMap: true });
     const first = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
     expect(first.summary).toMatchObject({ created: 2 });
+    const record = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items[0];
+    const synced = await stack.call('GET', `/api/v1/records/${record.id}`);
+    expect(synced.status).toBe(200);
+    expect(synced.body).toMatchObject({ id: record.id, state: 'good', lastSyncStatus: 'succeeded' });
+    expect(Date.parse(synced.body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(first.startedAt));
 
     expect((await stack.call('PATCH', `/api/v1/connectors/${connector.id}`, { secret: 'odt_revoked' })).status).toBe(200);
-    const record = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items[0];
     tool.state.requests.length = 0;
     const failed = await startAndWait(`/api/v1/records/${record.id}/sync`);
     expect(failed.status).toBe('failed');
@@ -152,7 +190,10 @@ describe('a connector, end to end through the API', () => {
     expect(tool.state.requests.filter((r) => r.path.startsWith('/api/v1/finding/'))).toHaveLength(1);
     expect(await activeFindings(connector.id)).toBe(2);
     const after = await stack.call('GET', `/api/v1/records/${record.id}`);
-    if (after.status === 200) expect(after.body.lastSyncStatus).toBe('failed');
+    expect(after.status).toBe(200);
+    expect(after.body).toMatchObject({ state: 'good', lastSyncStatus: 'failed' });
+    expect(Date.parse(after.body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(failed.startedAt));
+    expect(Date.parse(after.body.lastSyncAt)).toBeGreaterThan(Date.parse(synced.body.lastSyncAt));
   });
 
   it('a manual sync while the same connector or record is syncing attaches to the running one', async () => {

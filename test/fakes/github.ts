@@ -347,6 +347,8 @@ export function secretScanningAlert(
     secretTypeDisplayName?: string;
     path?: string;
     line?: number;
+    /** GitHub's validity check of the secret at its provider. */
+    validity?: 'active' | 'inactive' | 'unknown';
   },
 ): Record<string, unknown> {
   const state = fields.state ?? 'open';
@@ -365,7 +367,7 @@ export function secretScanningAlert(
     secret_type: fields.secretType ?? 'aws_access_key_id',
     secret_type_display_name: fields.secretTypeDisplayName ?? 'Amazon AWS Access Key ID',
     secret: fields.secret,
-    validity: 'active',
+    validity: fields.validity ?? 'active',
     publicly_leaked: false,
     multi_repo: false,
     is_base64_encoded: false,

@@ -34,16 +34,16 @@
  *     and not triaged by a person closes: `active` false, `is_mitigated` true, `mitigated_at` = the sync
  *     time; action `closed`. That includes a finding the tool had triaged (inactive, not mitigated, its
  *     false_p/risk_accepted/out_of_scope kept): the tool no longer reports it, and SPEC §2 says what the
- *     tool no longer reports is closed — only a person's decision is exempt. (apply-reimport.ts closes only
- *     `active` findings; see docs/reimport.md.) A finding a person triaged, and one already closed, get
- *     no action when absent.
+ *     tool no longer reports is closed — only a person's decision is exempt. apply-reimport.ts closes the
+ *     same set (`not is_mitigated and not triaged_by_person`, docs/reimport.md R7), not only `active`
+ *     findings. A finding a person triaged, and one already closed, get no action when absent.
  * R8  Outcome of a finding an item took, first rule that applies:
  *     a. triaged by a person (`triaged_by_person`) → `untouched`; only `last_seen_at` moves; severity,
  *        description, flags — everything else — stay as they are (a person's decision wins);
  *     b. closed by a previous sync (`is_mitigated`) → `reactivated`, and the finding takes the tool's view;
  *     c. any tool-owned field differs from the item (severity, title, description, mitigation, references,
  *        line, cvss vector, cvss score, cwes, vulnerability ids, endpoint — each only while no person edited
- *        it, i.e. it is not in `person_edited_fields`), or the tool's triage flags (false_p, risk_accepted,
+ *        it, i.e. it is not in `person_edited_fields`), or the tool's flags (verified, false_p, risk_accepted,
  *        out_of_scope) differ → `updated`, and the finding takes the tool's view. The comparison is with the
  *        finding as it is now — after whatever a person did to it since the last sync (a triage they
  *        cleared resets the flags) — not with what the tool reported last time;
@@ -52,8 +52,8 @@
  *     later becomes.
  *     Values compare as SQL's `is distinct from` does: null equals null, lists compare element by element
  *     in order (so the same ids in another order are a change even when the hash code is equal).
- * R9  "The tool's view": the tool-owned fields a person did not edit take the item's values; false_p,
- *     risk_accepted and out_of_scope take the item's flags; `active` = not (false_p or risk_accepted or
+ * R9  "The tool's view": the tool-owned fields a person did not edit take the item's values; verified,
+ *     false_p, risk_accepted and out_of_scope take the item's flags; `active` = not (false_p or risk_accepted or
  *     out_of_scope); `is_mitigated` false; `mitigated_at` cleared; `last_seen_at` = the sync time. (So a
  *     closed finding the tool now reports as triaged is `reactivated` but stays inactive.) Component name
  *     and version, file path, tool ids and hash code are never refreshed.
@@ -96,6 +96,7 @@ export interface ModelFinding {
   line: number | null;
   endpoint: string | null;
   vulnIdFromTool: string | null;
+  verified: boolean;
   falseP: boolean;
   riskAccepted: boolean;
   outOfScope: boolean;
@@ -135,10 +136,12 @@ export const TRACED_RULES = [
   'R5 item matching several findings',
   'R6 item collapsed into a match another item took',
   'R7 finding closed',
+  'R7 finding the tool had triaged closed',
   'R8a person-triaged finding reported',
   'R8b finding reactivated',
   'R8c finding updated',
   'R8c finding the tool had triaged reported open again',
+  'R8c finding the tool now reports verified or no longer verified',
   'R8c person-edited field kept though the tool reports another value',
   'R8d finding untouched',
   'R10 finding created',
@@ -194,6 +197,7 @@ function itemValues(item: IncomingItem) {
     line: f.line ?? null,
     endpoint: f.endpoint ?? null,
     vulnIdFromTool: f.vulnIdFromTool ?? null,
+    verified: f.verified ?? false,
     falseP: f.falseP ?? false,
     riskAccepted: f.riskAccepted ?? false,
     outOfScope: f.outOfScope ?? false,
@@ -269,6 +273,7 @@ function toolViewChanged(finding: ModelFinding, item: IncomingItem): boolean {
   );
   return (
     fieldChanged ||
+    finding.verified !== incoming.verified ||
     finding.falseP !== incoming.falseP ||
     finding.riskAccepted !== incoming.riskAccepted ||
     finding.outOfScope !== incoming.outOfScope
@@ -287,6 +292,7 @@ function takeToolView(finding: ModelFinding, item: IncomingItem, now: Date): voi
   for (const [key, column] of TOOL_OWNED_FIELDS) {
     if (!isEditedByPerson(finding, column)) setToolOwned(finding, key, incoming[key]);
   }
+  finding.verified = incoming.verified;
   finding.falseP = incoming.falseP;
   finding.riskAccepted = incoming.riskAccepted;
   finding.outOfScope = incoming.outOfScope;
@@ -355,6 +361,7 @@ export function reimportModel(input: ModelInput): ModelResult {
         action = 'updated';
         applied['R8c finding updated']++;
         if (!finding.active && !triagedByTool(itemValues(item))) applied['R8c finding the tool had triaged reported open again']++;
+        if (finding.verified !== itemValues(item).verified) applied['R8c finding the tool now reports verified or no longer verified']++;
         takeToolView(finding, item, input.now);
       } else {
         action = 'untouched';
@@ -369,6 +376,7 @@ export function reimportModel(input: ModelInput): ModelResult {
   for (const finding of findings) {
     if (takenBy.has(finding)) continue;
     if (!finding.isMitigated && !finding.triagedByPerson) {
+      if (!finding.active) applied['R7 finding the tool had triaged closed']++;
       finding.active = false;
       finding.isMitigated = true;
       finding.mitigatedAt = input.now;

@@ -59,15 +59,18 @@ interface ToolItem {
   title: string;
   severity: Severity;
   description: string | null;
+  /** Whether the tool confirms it, until a fetch says otherwise. */
+  verified: boolean;
   /** How the tool has triaged it, until a fetch says otherwise. */
   triage: ToolTriage;
 }
 
-/** One item of one fetch: the tool item `item` (modulo the pool), as usual or with this fetch's severity, description, triage. */
+/** One item of one fetch: the tool item `item` (modulo the pool), as usual or with this fetch's severity, description, verified, triage. */
 interface Reported {
   item: number;
   severity: Severity | null;
   description: string | null | 'as usual';
+  verified: boolean | 'as usual';
   triage: ToolTriage | 'as usual';
 }
 
@@ -94,6 +97,7 @@ const toolItemFields = {
   title: fc.constantFrom('Injection', 'Prototype pollution'),
   severity: severityArb,
   description: fc.constantFrom(null, 'first', 'second'),
+  verified: weighted([4, fc.constant(false)], [1, fc.constant(true)]),
   triage: weighted<ToolTriage>([5, fc.constant('none')], [1, fc.constantFrom('falseP', 'riskAccepted', 'outOfScope')]),
 };
 
@@ -128,6 +132,7 @@ const reportedArb: fc.Arbitrary<Reported> = fc.record({
   item: fc.nat({ max: 9 }),
   severity: weighted<Severity | null>([5, fc.constant(null)], [1, severityArb]),
   description: weighted<string | null>([5, fc.constant('as usual')], [1, fc.constantFrom(null, 'first', 'changed')]),
+  verified: weighted<boolean | 'as usual'>([6, fc.constant('as usual')], [1, fc.boolean()]),
   triage: weighted<ToolTriage | 'as usual'>([6, fc.constant('as usual')], [1, fc.constantFrom('none', 'falseP', 'riskAccepted', 'outOfScope')]),
 });
 
@@ -170,6 +175,7 @@ function normalized(tool: ToolItem, reported: Reported, position: number): Norma
     title: tool.title,
     severity: reported.severity ?? tool.severity,
     description: reported.description === 'as usual' ? tool.description : reported.description,
+    verified: reported.verified === 'as usual' ? tool.verified : reported.verified,
     componentName: tool.component,
     componentVersion: tool.version,
     vulnerabilityIds: tool.vulnIds,
@@ -212,6 +218,7 @@ interface Observed {
   severity: string;
   description: string | null;
   vulnerabilityIds: string[] | null;
+  verified: boolean;
   active: boolean;
   isMitigated: boolean;
   mitigatedAtSet: boolean;
@@ -238,6 +245,7 @@ const observeView = (view: FindingView, names: HashNames): Observed => ({
   severity: view.severity,
   description: view.description,
   vulnerabilityIds: view.vulnerabilityIds,
+  verified: view.verified,
   active: view.active,
   isMitigated: view.isMitigated,
   mitigatedAtSet: view.mitigatedAt !== null,
@@ -256,6 +264,7 @@ const observeModel = (f: ModelFinding, names: HashNames): Observed => ({
   severity: f.severity,
   description: f.description,
   vulnerabilityIds: f.vulnerabilityIds,
+  verified: f.verified,
   active: f.active,
   isMitigated: f.isMitigated,
   mitigatedAtSet: f.mitigatedAt !== null,
@@ -269,7 +278,7 @@ const observeModel = (f: ModelFinding, names: HashNames): Observed => ({
 
 const show = (o: Observed) =>
   `uid=${o.uid ?? '-'} hash=${o.hash ?? '-'} ${o.severity} "${o.title}" desc=${o.description ?? '-'} ids=${JSON.stringify(o.vulnerabilityIds)} ` +
-  `${o.active ? 'active' : 'inactive'}${o.isMitigated ? ' mitigated' : ''}${o.mitigatedAtSet ? ' mitigated_at' : ''}` +
+  `${o.active ? 'active' : 'inactive'}${o.verified ? ' verified' : ''}${o.isMitigated ? ' mitigated' : ''}${o.mitigatedAtSet ? ' mitigated_at' : ''}` +
   `${o.falseP ? ' false_p' : ''}${o.riskAccepted ? ' risk_accepted' : ''}${o.outOfScope ? ' out_of_scope' : ''}${o.triagedByPerson ? ' by-person' : ''} seen ${o.firstSeenAt}..${o.lastSeenAt}`;
 
 /** Findings are compared by position (ascending id): both engines create findings in fetch order. */
@@ -348,7 +357,7 @@ async function runScenario(scenario: Scenario, exercised: Exercised): Promise<vo
       const shown = fetched.map(
         (f) =>
           `[uid=${f.finding.uniqueIdFromTool ?? '-'} hash=${names.nameOf(f.hashCode) ?? '-'} ${f.finding.severity} desc=${f.finding.description ?? '-'}` +
-          `${f.finding.falseP ? ' fp' : ''}${f.finding.riskAccepted ? ' ra' : ''}${f.finding.outOfScope ? ' oos' : ''}]`,
+          `${f.finding.verified ? ' verified' : ''}${f.finding.falseP ? ' fp' : ''}${f.finding.riskAccepted ? ' ra' : ''}${f.finding.outOfScope ? ' oos' : ''}]`,
       );
       history.push(`fetch of ${fetched.length}, ${matching}, min ${step.minSeverity}: ${shown.join(' ') || '(nothing)'}`);
 

@@ -18,7 +18,10 @@ async function recordOr404(em: EntityManager, id: string): Promise<ToolRecord> {
 
 const mapBody = z.union([
   z.strictObject({ productId: z.guid().describe('an existing product') }),
-  z.strictObject({ productName: z.string().trim().min(1).max(255).describe('the product of that name, created when missing') }),
+  z.strictObject({
+    productName: z.string().trim().min(1).max(255).describe('the product of that name, created when missing'),
+    productDescription: z.string().trim().min(1).max(10_000).optional().describe('the description of the product, if it is created (an existing product keeps its own)'),
+  }),
 ]);
 
 /**
@@ -81,6 +84,20 @@ export function recordRoutes(deps: ApiDeps): Route[] {
     }),
 
     defineRoute({
+      method: 'get',
+      path: '/api/v1/records/:id',
+      operationId: 'getRecord',
+      tag: 'Records',
+      summary: 'Get a record, with its mapping and the outcome of its last sync',
+      params: idParams,
+      responses: { 200: { description: 'the record', schema: recordView } },
+      errors: [404],
+      async handle({ params, em }) {
+        return { status: 200, body: toRecordView(await recordOr404(em, params.id)) };
+      },
+    }),
+
+    defineRoute({
       method: 'post',
       path: '/api/v1/records/:id/map',
       operationId: 'mapRecord',
@@ -97,7 +114,7 @@ export function recordRoutes(deps: ApiDeps): Route[] {
           product = await em.findOne(Product, { id: body.productId });
           if (!product) throw new ApiError(422, 'UNKNOWN_PRODUCT', `product ${body.productId} does not exist`, { productId: body.productId });
         } else {
-          product = await productNamed(em, body.productName);
+          product = await productNamed(em, body.productName, body.productDescription ?? null);
         }
         record.product = product;
         record.state = 'good';

@@ -108,7 +108,7 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
       );
       let page: NormalizedFinding[] = [];
       try {
-        for await (const value of jsonArrayElements(response.stream!.setEncoding('utf8'))) {
+        for await (const value of jsonArrayElements(response.stream!)) {
           page.push(findingFromDependencyTrack(parseToolItem(dtFinding, value, TOOL_NAME, 'a finding'), value, projectUuid));
           if (page.length === findingsPageSize) {
             yield { findings: page, cursor: RESTART_FETCH };
@@ -136,6 +136,7 @@ function streamFailure(err: unknown, projectUuid: string, ctx: ConnectorContext)
   if (err instanceof ConnectorError) return err;
   if (ctx.signal?.aborted) return ctx.signal.reason ?? err;
   const message = err instanceof Error ? err.message : String(err);
+  if (err instanceof SyntaxError) return badJson(projectUuid, message);
   const code = (err as { code?: unknown } | null)?.code;
   const network =
     (err instanceof Error && (err.name === 'AbortError' || err.name === 'TimeoutError')) ||
@@ -143,5 +144,9 @@ function streamFailure(err: unknown, projectUuid: string, ctx: ConnectorContext)
     (typeof code === 'string' && (code.startsWith('UND_ERR') || code.startsWith('ECONN')));
   return network
     ? new ConnectorError('TOOL_UNAVAILABLE', `${TOOL_NAME} broke off the findings of project ${projectUuid} (${message})`)
-    : new ConnectorError('BAD_TOOL_DATA', `${TOOL_NAME} answered the findings of project ${projectUuid} with a body that is not valid JSON (${message})`);
+    : badJson(projectUuid, message);
+}
+
+function badJson(projectUuid: string, message: string): ConnectorError {
+  return new ConnectorError('BAD_TOOL_DATA', `${TOOL_NAME} answered the findings of project ${projectUuid} with a body that is not valid JSON (${message})`);
 }

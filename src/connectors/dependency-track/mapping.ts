@@ -14,6 +14,9 @@ const SEVERITY: Record<string, Severity> = {
 /** Analysis states in which a person decided the component is not affected: the finding is a false positive. */
 const NOT_AFFECTED_STATES = new Set(['FALSE_POSITIVE', 'NOT_AFFECTED']);
 
+/** The analysis state in which a person confirmed the vulnerability is exploitable here: a verified finding. */
+const VERIFIED_STATE = 'EXPLOITABLE';
+
 /** A project is a VEP; its uuid is stable across renames and new versions of the same project row. */
 export function projectToRecord(project: DtProject): DiscoveredRecord {
   const version = project.version?.trim() || null;
@@ -36,7 +39,8 @@ export function projectToRecord(project: DtProject): DiscoveredRecord {
 /**
  * Maps one Dependency-Track finding. Identity is the `matrix` (project:component:vulnerability uuids);
  * an analysis of FALSE_POSITIVE / NOT_AFFECTED is a false positive, and a suppressed finding otherwise
- * is an accepted risk (suppression hides it in Dependency-Track without calling it wrong).
+ * is an accepted risk (suppression hides it in Dependency-Track without calling it wrong). EXPLOITABLE
+ * makes it verified. Dependency-Track gives a finding no URL of its own, so `endpoint` stays empty.
  */
 export function findingFromDependencyTrack(
   item: DtFinding,
@@ -62,6 +66,7 @@ export function findingFromDependencyTrack(
     componentVersion: component.version ?? null,
     uniqueIdFromTool: item.matrix ?? `${component.project ?? projectUuid}:${component.uuid}:${vulnerability.uuid}`,
     vulnIdFromTool: vulnerability.vulnId,
+    verified: state === VERIFIED_STATE,
     falseP,
     riskAccepted: !falseP && item.analysis?.isSuppressed === true,
     raw,

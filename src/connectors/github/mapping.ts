@@ -83,6 +83,7 @@ export function findingFromCodeScanningAlert(alert: GhCodeScanningAlert, raw: un
     cwes: cwesFromTags(rule.tags ?? []),
     filePath: instance?.location?.path ?? null,
     line: instance?.location?.start_line ?? null,
+    endpoint: alert.html_url ?? null,
     uniqueIdFromTool: `code_scanning:${alert.number}`,
     vulnIdFromTool: rule.id ?? null,
     ...triage(decision),
@@ -121,6 +122,7 @@ export function findingFromDependabotAlert(alert: GhDependabotAlert, raw: unknow
     cvssScore: cvss?.score ?? null,
     componentName: pkg.name,
     filePath: alert.dependency.manifest_path ?? null,
+    endpoint: alert.html_url ?? null,
     uniqueIdFromTool: `dependabot:${alert.number}`,
     vulnIdFromTool: advisory.ghsa_id,
     ...triage(decision),
@@ -131,6 +133,7 @@ export function findingFromDependabotAlert(alert: GhDependabotAlert, raw: unknow
 /**
  * A current secret scanning alert (open, or resolved as false positive / won't fix / used in tests), or
  * null for revoked ones: a revoked secret is no longer a risk. `raw` must already be free of the secret.
+ * Verified when GitHub's validity check found the secret active.
  */
 export function findingFromSecretScanningAlert(alert: GhSecretScanningAlert, raw: unknown): NormalizedFinding | null {
   const decision = alert.state === 'open' ? undefined : SECRET_RESOLUTION[alert.resolution ?? ''];
@@ -151,8 +154,11 @@ export function findingFromSecretScanningAlert(alert: GhSecretScanningAlert, raw
     cwes: [798],
     filePath: location?.path ?? null,
     line: location?.start_line ?? null,
+    endpoint: alert.html_url ?? null,
     uniqueIdFromTool: `secret_scanning:${alert.number}`,
     vulnIdFromTool: alert.secret_type ?? null,
+    // GitHub tried the secret at its provider and it works: a confirmed leak, not a pattern match.
+    verified: alert.validity === 'active',
     ...triage(decision),
     raw,
   };

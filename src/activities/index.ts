@@ -304,7 +304,12 @@ export function createActivityGroups(deps: ActivityDeps) {
       const resumeFrom = fetch.pages > 0 ? ((fetch.cursor as Record<string, unknown> | null) ?? null) : null;
       const finished = fetch.pages > 0 && resumeFrom === null;
       if (!finished) {
-        const stager = createPageStager(deps.pool, { fetchId: input.fetchId, firstPage: fetch.pages, hashFields: plugin.hashFields });
+        const stager = createPageStager(deps.pool, {
+          fetchId: input.fetchId,
+          firstPage: fetch.pages,
+          hashFields: plugin.hashFields,
+          rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
+        });
         const ctx = connectorContext();
         const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
         try {

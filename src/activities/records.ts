@@ -3,17 +3,20 @@ import { connectors } from '../connectors/index.js';
 import type { DiscoveredRecord } from '../connectors/types.js';
 import { Connector, Engagement, Product, Test, ToolRecord } from '../db/entities.js';
 import { GLOBAL_CONNECTORS_ENGAGEMENT } from '../domain.js';
+import { cleanJson, cleanText, cleanTextUpTo } from '../reimport/clean.js';
 
 /**
  * The Product of that name, created with `description` when missing (names are unique; a concurrent creator
  * is tolerated). An existing product keeps its description: mapping a record never rewrites a product.
  */
 export async function productNamed(em: EntityManager, name: string, description: string | null = null): Promise<Product> {
+  // A tool's project name can be longer than a Product's; the auto-mapped Product takes its start.
+  const productName = cleanTextUpTo(name, MAX_PRODUCT_NAME);
   await em.execute(
     `insert into product (id, name, description, created_at) values (?, ?, ?, now()) on conflict (name) do nothing`,
-    [crypto.randomUUID(), name, description],
+    [crypto.randomUUID(), productName, description],
   );
-  return em.findOneOrFail(Product, { name });
+  return em.findOneOrFail(Product, { name: productName });
 }
 
 /** The Test of (Product, Connector) under the Global Connectors engagement, created with it when missing. */
@@ -37,11 +40,27 @@ function autoMappedDescription(connector: Connector, vep: DiscoveredRecord): str
   return `Created by vulnsync when the ${tool} connector "${connector.label}" discovered the record "${vep.name}" (auto-map).`;
 }
 
+const MAX_EXTERNAL_ID = 512;
+const MAX_RECORD_NAME = 512;
+const MAX_PRODUCT_NAME = 255;
+
+/**
+ * The VEP as the tables can hold it: clean text, a name cut to its column; null when its id is too long to
+ * store (cutting an id could merge two records), so it is counted rather than failing the discover.
+ */
+function storableRecord(vep: DiscoveredRecord): DiscoveredRecord | null {
+  const externalId = cleanText(vep.externalId);
+  if (!externalId || externalId.length > MAX_EXTERNAL_ID) return null;
+  return { externalId, name: cleanTextUpTo(vep.name || externalId, MAX_RECORD_NAME), metadata: cleanJson(vep.metadata ?? {}) as Record<string, unknown> };
+}
+
 export interface ReconcileResult {
   discovered: number;
   created: number;
   mapped: number;
   missing: number;
+  /** VEPs whose id cannot be stored (too long, empty); left out rather than failing the discover. */
+  rejected?: number;
 }
 
 /**
@@ -59,7 +78,12 @@ export async function reconcileRecords(
   const result: ReconcileResult = { discovered: discovered.length, created: 0, mapped: 0, missing: 0 };
   const existing = new Map((await em.find(ToolRecord, { connector: connector.id })).map((r) => [r.externalId, r]));
   const seen = new Set<string>();
-  for (const vep of discovered) {
+  for (const listed of discovered) {
+    const vep = storableRecord(listed);
+    if (!vep) {
+      result.rejected = (result.rejected ?? 0) + 1;
+      continue;
+    }
     if (seen.has(vep.externalId)) continue;
     seen.add(vep.externalId);
     let record = existing.get(vep.externalId);

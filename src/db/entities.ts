@@ -156,6 +156,9 @@ export const SyncFetch = defineEntity({
     cursor: p.json<unknown>().nullable(),
     pages: p.integer().default(0),
     itemCount: p.integer().default(0),
+    /** Items the tool sent that could not be kept (reimport/clean.ts), with how many per reason; not staged. */
+    rejected: p.integer().default(0),
+    rejectedReasons: p.json<Record<string, number>>().nullable(),
     createdAt: p.datetime().onCreate(now),
     fetchedAt: p.datetime().nullable(),
   },
@@ -180,6 +183,9 @@ export const Import = defineEntity({
     reactivated: p.integer().default(0),
     untouched: p.integer().default(0),
     updated: p.integer().default(0),
+    /** Items of the fetch that could not be kept, with how many per reason (the rest of the record synced). */
+    rejected: p.integer().default(0),
+    rejectedReasons: p.json<Record<string, number>>().nullable(),
     severityBefore: p.json<SeverityCounts>(),
     severityAfter: p.json<SeverityCounts>(),
     settings: p.json<Record<string, unknown>>(),

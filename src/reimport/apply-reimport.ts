@@ -95,7 +95,10 @@ const emptySeverityCounts = () => Object.fromEntries(SEVERITIES.map((s) => [s, 0
 /** Empties a fetch so it starts over: its staged rows go and its cursor returns to the start, together. */
 async function resetFetch(tx: EntityManager, fetchId: string): Promise<void> {
   await tx.execute('delete from staged_finding where fetch_id = ?', [fetchId]);
-  await tx.execute(`update sync_fetch set status = 'fetching', cursor = null, pages = 0, item_count = 0, fetched_at = null where id = ?`, [fetchId]);
+  await tx.execute(
+    `update sync_fetch set status = 'fetching', cursor = null, pages = 0, item_count = 0, rejected = 0, rejected_reasons = null, fetched_at = null where id = ?`,
+    [fetchId],
+  );
 }
 
 async function severityCounts(em: EntityManager, testId: string): Promise<SeverityCounts> {
@@ -184,8 +187,8 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     const previousImportAt = previousImport?.at ?? null;
 
     await tx.execute(
-      `insert into finding_import (id, test_id, record_id, operation_id, fetch_id, severity_before, severity_after, settings, created_at)
-       values (?, ?, ?, ?, ?, ?::jsonb, ?::jsonb, ?::jsonb, ?)`,
+      `insert into finding_import (id, test_id, record_id, operation_id, fetch_id, rejected, rejected_reasons, severity_before, severity_after, settings, created_at)
+       select ?, ?, ?, ?, ?, f.rejected, f.rejected_reasons, ?::jsonb, ?::jsonb, ?::jsonb, ? from sync_fetch f where f.id = ?`,
       [
         input.importId,
         input.testId,
@@ -196,6 +199,7 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
         JSON.stringify(severityBefore),
         JSON.stringify({ matching: input.matching, minSeverity: input.minSeverity }),
         now,
+        input.fetchId,
       ],
     );
 

@@ -4,6 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { HashField, NormalizedFinding } from '../connectors/types.js';
+import { addRejection, cleanFinding, jsonForPostgres, type RejectedItems } from './clean.js';
 import { computeHashCode } from './hash.js';
 
 /**
@@ -30,17 +31,11 @@ const STAGED_COLUMNS = [
   'hash_code', 'tool_fields_hash', 'verified', 'false_p', 'risk_accepted', 'out_of_scope', 'raw',
 ] as const;
 
-const NUL = String.fromCharCode(0);
-const withoutNul = (_key: string, v: unknown) => (typeof v === 'string' ? v.replaceAll(NUL, '') : v);
-
-/**
- * One CSV field (empty = NULL). PostgreSQL text and jsonb cannot hold NUL, so it is dropped from strings,
- * including those inside a JSON value.
- */
+/** One CSV field (empty = NULL), of a finding cleanFinding has made storable. */
 function csvField(value: unknown): string {
   if (value === null || value === undefined) return '';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let text = typeof value === 'string' ? value.replaceAll(NUL, '') : JSON.stringify(value, withoutNul);
+  let text = typeof value === 'string' ? value : jsonForPostgres(value);
   if (text.includes('"')) text = text.replaceAll('"', '""');
   return `"${text}"`;
 }
@@ -58,16 +53,30 @@ function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields
 const ROWS_BETWEEN_YIELDS = 100;
 
 /**
- * Encodes a page, yielding to the event loop every few rows so the write of the page before (its round
- * trips to PostgreSQL) keeps going meanwhile: encoding and PostgreSQL's work overlap.
+ * Encodes a page of cleaned findings, yielding to the event loop every few rows so the write of the page
+ * before (its round trips to PostgreSQL) keeps going meanwhile: encoding and PostgreSQL's work overlap.
+ * Items that cannot be kept are left out and counted in `rejected`.
  */
-async function csvBody(fetchId: string, page: number, findings: NormalizedFinding[], hashFields: readonly HashField[]): Promise<string> {
+async function csvBody(
+  fetchId: string,
+  page: number,
+  findings: NormalizedFinding[],
+  hashFields: readonly HashField[],
+  rejected: RejectedItems,
+): Promise<{ body: string; rows: number }> {
   let body = '';
+  let rows = 0;
   for (let i = 0; i < findings.length; i++) {
-    body += csvLine(fetchId, page, findings[i]!, hashFields);
+    const cleaned = cleanFinding(findings[i]!);
+    if ('rejected' in cleaned) {
+      addRejection(rejected, cleaned.rejected);
+    } else {
+      body += csvLine(fetchId, page, cleaned.finding, hashFields);
+      rows++;
+    }
     if (i % ROWS_BETWEEN_YIELDS === ROWS_BETWEEN_YIELDS - 1) await new Promise<void>((resolve) => setImmediate(resolve));
   }
-  return body;
+  return { body, rows };
 }
 
 /**
@@ -86,14 +95,15 @@ async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): 
   }
 }
 
-async function writePage(pool: pg.Pool, fetchId: string, page: number, body: string, count: number, cursor: unknown): Promise<void> {
+async function writePage(pool: pg.Pool, fetchId: string, page: number, body: string, count: number, cursor: unknown, rejected: RejectedItems): Promise<void> {
   await withClient(pool, (client) => inTransaction(client, async () => {
     if (body.length > 0) {
       await pipeline(Readable.from([body]), client.query(copyFrom(`copy staged_finding (${STAGED_COLUMNS.join(', ')}) from stdin with (format csv)`)));
     }
     const advanced = await client.query(
-      `update sync_fetch set cursor = $1::jsonb, pages = $2 + 1, item_count = item_count + $3 where id = $4 and pages = $2 and status = 'fetching'`,
-      [JSON.stringify(cursor ?? null), page, count, fetchId],
+      `update sync_fetch set cursor = $1::jsonb, pages = $2 + 1, item_count = item_count + $3, rejected = $5, rejected_reasons = $6::jsonb
+       where id = $4 and pages = $2 and status = 'fetching'`,
+      [JSON.stringify(cursor ?? null), page, count, fetchId, rejected.count, rejected.count > 0 ? JSON.stringify(rejected.reasons) : null],
     );
     if (advanced.rowCount !== 1) throw new Error(`fetch ${fetchId} is no longer at page ${page}: another attempt staged it`);
   }));
@@ -129,15 +139,23 @@ export async function withClient<T>(pool: pg.Pool, work: (client: pg.PoolClient)
  * tool holds no connection between its pages. `flush` waits for the last page. A failed write surfaces at
  * the next call; the fetch's cursor then still names the last committed page.
  */
-export function createPageStager(pool: pg.Pool, options: { fetchId: string; firstPage: number; hashFields: readonly HashField[] }) {
+export function createPageStager(
+  pool: pg.Pool,
+  options: { fetchId: string; firstPage: number; hashFields: readonly HashField[]; rejectedSoFar?: RejectedItems },
+) {
   let page = options.firstPage;
   let inFlight: Promise<void> = Promise.resolve();
+  // Rejections so far (a resumed fetch starts from what its committed pages rejected), written with each page.
+  const rejected: RejectedItems = { count: options.rejectedSoFar?.count ?? 0, reasons: { ...options.rejectedSoFar?.reasons } };
   return {
     async stage(findings: NormalizedFinding[], cursor: unknown): Promise<void> {
       const thisPage = page++;
-      const body = await csvBody(options.fetchId, thisPage, findings, options.hashFields);
+      const pageRejected: RejectedItems = { count: rejected.count, reasons: { ...rejected.reasons } };
+      const { body, rows } = await csvBody(options.fetchId, thisPage, findings, options.hashFields, pageRejected);
       await inFlight;
-      inFlight = writePage(pool, options.fetchId, thisPage, body, findings.length, cursor);
+      rejected.count = pageRejected.count;
+      rejected.reasons = pageRejected.reasons;
+      inFlight = writePage(pool, options.fetchId, thisPage, body, rows, cursor, pageRejected);
       inFlight.catch(() => undefined);
     },
     async flush(): Promise<void> {
@@ -185,7 +203,10 @@ export async function discardStagedPages(pool: pg.Pool, fetchId: string): Promis
   await withClient(pool, (client) =>
     inTransaction(client, async () => {
       await client.query('delete from staged_finding where fetch_id = $1', [fetchId]);
-      await client.query(`update sync_fetch set cursor = null, pages = 0, item_count = 0 where id = $1 and status = 'fetching'`, [fetchId]);
+      await client.query(
+        `update sync_fetch set cursor = null, pages = 0, item_count = 0, rejected = 0, rejected_reasons = null where id = $1 and status = 'fetching'`,
+        [fetchId],
+      );
     }),
   );
 }

@@ -41,3 +41,22 @@ it('discovers 5,000 projects served at 300 ms a page, with created, mapped and m
   const second = await stack.waitForOperation(again.body.operationId, 120_000);
   expect(second).toMatchObject({ status: 'succeeded', summary: { discovered: 4_999, created: 0, mapped: 0, missing: 1 } });
 }, 180_000);
+
+it('auto-maps a project whose name is longer than a Product name, with NUL and a lone surrogate in it', async () => {
+  const fresh = await startDependencyTrackFake();
+  try {
+    const name = `${'very-long-'.repeat(100)}${String.fromCharCode(0)}\uD800end`;
+    fresh.state.projects.push(dtProject({ name, version: '1' }));
+    const created = await stack.call('POST', '/api/v1/connectors', { tool: 'dependency_track', label: 'long-names', location: fresh.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
+    expect(created.status).toBe(201);
+    const started = await stack.call('POST', `/api/v1/connectors/${created.body.id}/discover`);
+    const op = await stack.waitForOperation(started.body.operationId);
+    expect(op).toMatchObject({ status: 'succeeded', summary: { discovered: 1, created: 1, mapped: 1 } });
+    const [record] = (await stack.call('GET', `/api/v1/records?connectorId=${created.body.id}`)).body.items;
+    expect(record.state).toBe('good');
+    expect(record.productName).toHaveLength(255);
+    expect(record.productName.startsWith('very-long-')).toBe(true);
+  } finally {
+    await fresh.close();
+  }
+});

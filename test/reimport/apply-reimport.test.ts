@@ -256,6 +256,39 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     ]);
   });
 
+  it('cleans or clamps what PostgreSQL cannot hold, rejects only items it cannot keep, and syncs the rest of the record', async () => {
+    const fx = await newTest();
+    const nul = String.fromCharCode(0);
+    const lone = '\uD800';
+    const hostile: NormalizedFinding[] = [
+      item('nul', { title: `a${nul}b`, componentName: `comp${nul}-nul`, raw: { [`k${nul}ey`]: `v${nul}al`, nested: [`x${lone}`] } }),
+      item('surrogate', { title: `t${lone}itle`, description: `d${lone}`, raw: { s: `${lone}` } }),
+      item('numbers', { cvssScore: 1e308, line: 2 ** 40, cwes: [79, 2 ** 40, -1, 1.5] }),
+      item('long', { title: 'x'.repeat(1_000_000), uniqueIdFromTool: 'u'.repeat(5_000), cvssVector: 'C'.repeat(1_000), filePath: 'p'.repeat(10_000) }),
+      item('untitled', { title: '  ' }),
+      item('weird', { severity: 'Catastrophic' as Severity }),
+    ];
+    const result = await sync(fx, hostile, { matching: 'unique_id_from_tool' });
+    expect(result.counts).toEqual(counts({ created: 4 }));
+    const [imp] = await orm.em.fork().execute('select rejected, rejected_reasons from finding_import where id = ?', [result.importId]);
+    expect(imp).toEqual({ rejected: 2, rejected_reasons: { 'no title': 1, 'unknown severity "Catastrophic"': 1 } });
+
+    const rows = await orm.em.fork().execute<any[]>(
+      'select title, description, component_name, cvss_score, line, cwes, cvss_vector, unique_id_from_tool, length(file_path) as path_length, raw from finding where test_id = ? order by id',
+      [fx.testId],
+    );
+    expect(rows[0]).toMatchObject({ title: 'ab', component_name: 'comp-nul', raw: { key: 'val', nested: ['x\uFFFD'] } });
+    expect(rows[1]).toMatchObject({ title: 't\uFFFDitle', description: 'd\uFFFD', raw: { s: '\uFFFD' } });
+    expect(rows[2]).toMatchObject({ cvss_score: null, line: null, cwes: [79] });
+    expect(rows[3].title).toHaveLength(1_000);
+    expect(rows[3].cvss_vector).toHaveLength(255);
+    expect(rows[3].path_length).toBe(4_096);
+    expect(rows[3].unique_id_from_tool).toMatch(/^sha256:[0-9a-f]{64}$/);
+
+    // The same hostile answer the next day: everything matches, nothing is created twice or closed.
+    expect((await sync(fx, hostile, { matching: 'unique_id_from_tool' })).counts).toEqual(counts({ untouched: 4 }));
+  });
+
   it('records one action per touched finding', async () => {
     const fx = await newTest();
     await sync(fx, [item('1'), item('2')]);

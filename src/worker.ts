@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadConfig } from './config.js';
+import { outboundFrom } from './connectors/http/outbound.js';
 import { openDatabase, openPool } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
 import { createLogger } from './logger.js';
@@ -39,7 +40,13 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     namespace,
     taskQueue: config.VULNSYNC_TASK_QUEUE,
     workflowsPath,
-    activities: createActivities({ orm, pool, secrets: new SecretBox(config.VULNSYNC_SECRET_KEY), logger }),
+    activities: createActivities({
+      orm,
+      pool,
+      secrets: new SecretBox(config.VULNSYNC_SECRET_KEY, config.VULNSYNC_SECRET_KEYS_OLD),
+      outbound: outboundFrom(config),
+      logger,
+    }),
     maxConcurrentActivityTaskExecutions: 20,
   });
   const run = worker.run().finally(async () => {

@@ -5,7 +5,8 @@ import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
 import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
-import type { SecretBox } from '../db/secrets.js';
+import type { Outbound } from '../connectors/http/outbound.js';
+import { openConnectorSecret, type SecretBox } from '../db/secrets.js';
 import { ConnectorError } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
@@ -19,6 +20,8 @@ export interface ActivityDeps {
   pool: pg.Pool;
   secrets: SecretBox;
   logger: Logger;
+  /** Where tool requests may go; the default policy when left out. */
+  outbound?: Outbound;
   /** Which connector implements a tool (tests may swap in their own registry). */
   connectorFor?: (tool: string) => ToolConnector<any>;
 }
@@ -113,7 +116,7 @@ export function createActivities(deps: ActivityDeps) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
     const plugin = toolConnector(connector.tool);
     const settings = plugin.spec.settings.parse(connector.settings);
-    const config: ConnectorConfig<unknown> = { location: connector.location, secret: deps.secrets.open(connector.secretEncrypted), settings };
+    const config: ConnectorConfig<unknown> = { location: connector.location, secret: openConnectorSecret(deps.secrets, connector), settings };
     return { connector, plugin, config };
   }
 
@@ -127,6 +130,7 @@ export function createActivities(deps: ActivityDeps) {
     return {
       logger: deps.logger,
       signal: ctx?.cancellationSignal,
+      outbound: deps.outbound,
       onWait: (ms, reason) => {
         ctx?.heartbeat({ waitingMs: ms, reason });
       },

@@ -142,7 +142,7 @@ describe('a connector, end to end through the API', () => {
     const first = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
     expect(first.summary).toMatchObject({ created: 2 });
 
-    expect((await stack.call('PATCH', `/api/v1/connectors/${connector.id}`, { secret: 'odt_revoked' })).status).toBe(200);
+    expect((await stack.call('PATCH', `/api/v1/connectors/${connector.id}`, { secret: 'odt_revokedKey000000000' })).status).toBe(200);
     const record = (await stack.call('GET', `/api/v1/records?connectorId=${connector.id}`)).body.items[0];
     tool.state.requests.length = 0;
     const failed = await startAndWait(`/api/v1/records/${record.id}/sync`);

@@ -8,8 +8,9 @@ import { z } from 'zod';
  */
 export function secretKeyProblem(value: string): string | null {
   const decoded = Buffer.from(value, 'base64');
-  if (decoded.toString('base64') !== value) return 'must be canonical base64 (generate one with `openssl rand -base64 32`)';
-  if (decoded.length !== 32) return `must be 32 bytes encoded as base64, not ${decoded.length}`;
+  const hint = 'generate one with `openssl rand -base64 32`';
+  if (decoded.length !== 32) return `must be 32 bytes encoded as base64 (this decodes to ${decoded.length}; ${hint})`;
+  if (decoded.toString('base64') !== value) return `must be 32 bytes in canonical base64, without stray characters, spaces or missing padding (${hint})`;
   return null;
 }
 

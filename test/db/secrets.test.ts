@@ -122,7 +122,7 @@ describe('keys are validated strictly', () => {
     ['not canonical: surrounding spaces', ` ${key} `],
   ];
 
-  test.each(bad)('%s is a clear configuration error naming the variable, never echoing the value', (_what, value) => {
+  test.each(bad)('%s is a clear configuration error naming the variable, never echoing the value', (what, value) => {
     let thrown: unknown;
     try {
       loadConfig({ VULNSYNC_SECRET_KEY: value });
@@ -131,6 +131,7 @@ describe('keys are validated strictly', () => {
     }
     expect(thrown).toBeInstanceOf(ConfigError);
     expect((thrown as Error).message).toContain('VULNSYNC_SECRET_KEY');
+    expect((thrown as Error).message).toContain(what.startsWith('not canonical') ? 'canonical base64' : 'must be 32 bytes encoded as base64');
     expect((thrown as Error).message).not.toContain(value.trim());
     expect(() => new SecretBox(value)).toThrow(/VULNSYNC_SECRET_KEY must be/);
   });

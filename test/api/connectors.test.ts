@@ -427,6 +427,10 @@ describe('where a connector may point', () => {
     });
     expect(github.status).toBe(400);
     expect(github.body.error.message).toContain('at least 20 characters for GitHub');
+
+    const tools = await api.call('GET', '/api/v1/tools');
+    const minimum = Object.fromEntries(tools.body.items.map((t: { tool: string; minSecretLength: number }) => [t.tool, t.minSecretLength]));
+    expect(minimum).toMatchObject({ dependency_track: 16, github: 20, silent_tool: 8 });
   });
 
   test('with http not allowed, only https locations are accepted', async () => {

@@ -222,6 +222,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
           displayName: tool.displayName,
           settingsSchema: z.toJSONSchema(tool.spec.settings, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
           secretDescription: tool.spec.secretDescription,
+          minSecretLength: minSecretLengthOf(tool),
           locationDescription: tool.spec.locationDescription,
           defaultLocation: tool.spec.defaultLocation ?? null,
           matching: tool.matching,

@@ -4,7 +4,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { isGrpcServiceError, ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import { z } from 'zod';
 import { minSecretLengthOf, type ToolConnector } from '../../connectors/types.js';
-import { defaultOutboundPolicy } from '../../connectors/http/outbound.js';
+import { defaultOutbound } from '../../connectors/http/outbound.js';
 import { Connector } from '../../db/entities.js';
 import { openConnectorSecret } from '../../db/secrets.js';
 import { SEVERITIES } from '../../domain.js';
@@ -55,7 +55,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
   const toolIds = Object.keys(tools);
   const checkTimeoutMs = deps.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const namespace = deps.client.options.namespace;
-  const outbound = deps.outbound ?? defaultOutboundPolicy();
+  const outbound = deps.outbound ?? defaultOutbound();
 
   /**
    * Where a tool may be: https (or http where allowed), no user info (credentials belong in the sealed
@@ -149,6 +149,21 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       throw err;
     }
     return describedSchedule(connector);
+  }
+
+  /**
+   * The stored secret was given for its location's origin and is sealed to it: moving the connector to
+   * another origin without giving the secret again would send it to a host nobody vouched for.
+   */
+  function requireSameOrigin(from: string, to: string): void {
+    const origin = (location: string) => (URL.canParse(location) ? new URL(location).origin : null);
+    if (origin(from) !== null && origin(from) === origin(to)) return;
+    throw new ApiError(
+      400,
+      'SECRET_REQUIRED',
+      `moving the connector to another origin (${origin(to)}) needs its secret in the same request; the stored one stays with ${origin(from) ?? 'its location'}`,
+      { issues: [{ in: 'body', path: ['secret'], code: 'custom', message: 'required when the location moves to another origin' }] },
+    );
   }
 
   /** A secret shorter than the tool's minimum is refused: it is guessable, and too short to redact from messages. */
@@ -317,14 +332,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       async handle({ params, body, em }) {
         const connector = await saveWithSchedule(em, async (tx) => {
           const found = await connectorOr404(tx, params.id);
-          if (body.location !== undefined && body.secret === undefined && new URL(body.location).origin !== new URL(found.location).origin) {
-            throw new ApiError(
-              400,
-              'SECRET_REQUIRED',
-              `moving the connector to another origin (${new URL(body.location).origin}) needs its secret in the same request; the stored one stays with ${new URL(found.location).origin}`,
-              { issues: [{ in: 'body', path: ['secret'], code: 'custom', message: 'required when the location moves to another origin' }] },
-            );
-          }
+          if (body.location !== undefined && body.secret === undefined) requireSameOrigin(found.location, body.location);
           if (body.settings !== undefined) found.settings = validSettings(toolOf(found), body.settings);
           if (body.label !== undefined) found.label = body.label;
           if (body.location !== undefined) found.location = body.location;

@@ -5,7 +5,7 @@ import { fetch } from 'undici';
 import { ConnectorError, type ErrorType } from '../../errors.js';
 import type { ConnectorContext } from '../types.js';
 import { redactSecrets, secretsIn, type Authenticator } from './auth.js';
-import { defaultOutboundPolicy, outboundRefusalOf } from './outbound.js';
+import { defaultOutbound, outboundRefusalOf } from './outbound.js';
 import {
   DEFAULT_RETRY_POLICY,
   backoffDelayMs,
@@ -188,7 +188,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const deadline = AbortSignal.timeout(request.timeoutMs ?? timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
-    const outbound = ctx.outbound ?? defaultOutboundPolicy();
+    const outbound = ctx.outbound ?? defaultOutbound();
     try {
       for (let redirects = 0; ; redirects++) {
         const baseHeaders: Record<string, string> = {
@@ -227,6 +227,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           url = target;
           continue;
         }
+        // undici's Headers is the class Node's fetch uses; only the TypeScript declarations differ.
         const headers = response.headers as unknown as Headers;
         if (request.stream && response.ok && response.body) {
           const stream = limitedStream(response.body, limits.maxStreamedBytes, () =>

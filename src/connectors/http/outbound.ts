@@ -50,6 +50,11 @@ function parseNetworks(cidrs: readonly string[]): { cidr: string; network: Netwo
   return cidrs.map((cidr) => ({ cidr, network: ipaddr.parseCIDR(cidr) }));
 }
 
+/**
+ * The outbound policy as a connection pool. The check runs where each socket is opened, on the addresses
+ * it is about to connect to, so a name that resolves differently later (DNS rebinding) is checked again.
+ * A name with any refused address is refused as a whole: the socket may try any of them.
+ */
 export function createOutbound(policy: OutboundPolicy = {}): Outbound {
   const denied = parseNetworks([...DEFAULT_DENIED_NETWORKS, ...(policy.denyNetworks ?? [])]);
   const allowedHosts = new Set((policy.allowHosts ?? []).map((h) => h.toLowerCase()));
@@ -113,12 +118,12 @@ export function outboundFrom(config: Pick<Config, 'VULNSYNC_ALLOW_HTTP' | 'VULNS
   return createOutbound({ allowHttp: config.VULNSYNC_ALLOW_HTTP, denyNetworks: config.VULNSYNC_DENY_NETWORKS, allowHosts: config.VULNSYNC_ALLOW_HOSTS });
 }
 
-let defaultOutbound: Outbound | undefined;
+let sharedDefault: Outbound | undefined;
 
 /** The policy with its defaults, for callers given none (tests, scripts): the metadata refusal always applies. */
-export function defaultOutboundPolicy(): Outbound {
-  defaultOutbound ??= createOutbound();
-  return defaultOutbound;
+export function defaultOutbound(): Outbound {
+  sharedDefault ??= createOutbound();
+  return sharedDefault;
 }
 
 /** The refusal behind a failed fetch, if that is why it failed. */

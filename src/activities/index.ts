@@ -116,7 +116,14 @@ export function createActivities(deps: ActivityDeps) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
     const plugin = toolConnector(connector.tool);
     const settings = plugin.spec.settings.parse(connector.settings);
-    const config: ConnectorConfig<unknown> = { location: connector.location, secret: openConnectorSecret(deps.secrets, connector), settings };
+    let secret: string;
+    try {
+      secret = openConnectorSecret(deps.secrets, connector);
+    } catch (err) {
+      // A secret that does not open (moved, or sealed with a key this worker lacks) fails the run at once, typed.
+      throw toActivityFailure(err);
+    }
+    const config: ConnectorConfig<unknown> = { location: connector.location, secret, settings };
     return { connector, plugin, config };
   }
 

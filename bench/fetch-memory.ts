@@ -19,10 +19,11 @@ const orm = await openDatabase(databaseUrl);
 const pool = openPool(databaseUrl);
 const secrets = new SecretBox(randomBytes(32).toString('base64'));
 const em = orm.em.fork();
+const connectorId = crypto.randomUUID();
 const [connector] = await em.execute(
   `insert into connector (id, tool, label, location, secret_encrypted, settings, created_at, updated_at)
-   values (gen_random_uuid(), 'dependency_track', gen_random_uuid()::text, ?, ?, '{}', now(), now()) returning id`,
-  [toolUrl, secrets.seal(apiKey)],
+   values (?, 'dependency_track', gen_random_uuid()::text, ?, ?, '{}', now(), now()) returning id`,
+  [connectorId, toolUrl, secrets.seal(apiKey, { connectorId, location: toolUrl })],
 );
 const [record] = await em.execute(
   `insert into tool_record (id, connector_id, external_id, name, state, first_discovered_at, last_discovered_at)

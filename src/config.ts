@@ -1,4 +1,44 @@
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
+
+/**
+ * Why a value is not a usable secret key, or null when it is: exactly 32 bytes of canonical base64.
+ * Canonical, because Node's decoder skips stray characters and padding, so a mistyped key would
+ * otherwise decode to some other 32 bytes and fail only when the first secret does not open.
+ */
+export function secretKeyProblem(value: string): string | null {
+  const decoded = Buffer.from(value, 'base64');
+  const hint = 'generate one with `openssl rand -base64 32`';
+  if (decoded.length !== 32) return `must be 32 bytes encoded as base64 (this decodes to ${decoded.length}; ${hint})`;
+  if (decoded.toString('base64') !== value) return `must be 32 bytes in canonical base64, without stray characters, spaces or missing padding (${hint})`;
+  return null;
+}
+
+const secretKey = z.string().superRefine((value, ctx) => {
+  const problem = secretKeyProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+/** A comma-separated list, blanks dropped. */
+const list = (item: z.ZodType<string, string>) =>
+  z
+    .string()
+    .default('')
+    .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+    .pipe(z.array(item));
+
+const cidr = z.string().refine((v) => {
+  try {
+    ipaddr.parseCIDR(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, { message: 'must be CIDR networks, e.g. 10.0.0.0/8,fd00::/8' });
+
+const booleanText = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
 
 /**
  * Environment configuration, parsed once at start. Temporal connection settings are not here: they
@@ -9,7 +49,15 @@ const schema = z.object({
   DATABASE_URL: z.url({ message: 'must be a postgres:// URL' }).default('postgres://postgres@127.0.0.1:5432/vulnsync'),
   VULNSYNC_SECRET_KEY: z
     .string({ message: 'is required: 32 random bytes, base64 (generate one with `openssl rand -base64 32`)' })
-    .refine((v) => Buffer.from(v, 'base64').length === 32, { message: 'must be 32 bytes encoded as base64' }),
+    .pipe(secretKey),
+  /** Keys that sealed secrets before the current one: they still open them until `npm run secrets:rotate`. */
+  VULNSYNC_SECRET_KEYS_OLD: list(secretKey),
+  /** Plain-http tool locations; on by default because self-hosted tools on a private network often have no TLS. */
+  VULNSYNC_ALLOW_HTTP: booleanText.default(true),
+  /** Networks no connection to a tool may reach, on top of the link-local and cloud metadata ones. */
+  VULNSYNC_DENY_NETWORKS: list(cidr),
+  /** Host names exempt from the outbound address check (a tool that really lives on a denied network). */
+  VULNSYNC_ALLOW_HOSTS: list(z.string().min(1)),
   VULNSYNC_TASK_QUEUE: z.string().min(1).default('vulnsync'),
   VULNSYNC_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   VULNSYNC_API_HOST: z.string().default('127.0.0.1'),

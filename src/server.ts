@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Connection } from '@temporalio/client';
 import { createApp } from './api/app.js';
+import { outboundFrom } from './connectors/http/outbound.js';
 import { ConfigError, loadConfig } from './config.js';
 import { openDatabase } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
@@ -95,7 +96,8 @@ export async function startServer(env: NodeJS.ProcessEnv = process.env): Promise
       temporalUiUrl: config.VULNSYNC_TEMPORAL_UI_URL,
       syncConcurrency: config.VULNSYNC_SYNC_CONCURRENCY,
     }),
-    secrets: new SecretBox(config.VULNSYNC_SECRET_KEY),
+    secrets: new SecretBox(config.VULNSYNC_SECRET_KEY, config.VULNSYNC_SECRET_KEYS_OLD),
+    outbound: outboundFrom(config),
     logger,
     taskQueue: config.VULNSYNC_TASK_QUEUE,
     temporalUiUrl: config.VULNSYNC_TEMPORAL_UI_URL,

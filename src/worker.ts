@@ -6,6 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
 import { createActivities } from './activities/index.js';
 import { loadConfig } from './config.js';
+import { outboundFrom } from './connectors/http/outbound.js';
 import { openDatabase, openPool } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
 import { createLogger } from './logger.js';
@@ -46,7 +47,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     activities: createActivities({
       orm,
       pool,
-      secrets: new SecretBox(config.VULNSYNC_SECRET_KEY),
+      secrets: new SecretBox(config.VULNSYNC_SECRET_KEY, config.VULNSYNC_SECRET_KEYS_OLD),
+      outbound: outboundFrom(config),
       logger,
       temporal: client,
       maxToolWaitMs: config.VULNSYNC_MAX_TOOL_WAIT_SECONDS * 1000,

@@ -7,7 +7,8 @@ import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
 import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
-import type { SecretBox } from '../db/secrets.js';
+import type { Outbound } from '../connectors/http/outbound.js';
+import { openConnectorSecret, type SecretBox } from '../db/secrets.js';
 import { ConnectorError, type ErrorType } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
@@ -25,6 +26,8 @@ export interface ActivityDeps {
   temporal?: Client;
   /** Longest wait a tool may ask for before the next attempt (Retry-After, rate-limit resets). */
   maxToolWaitMs?: number;
+  /** Where tool requests may go; the default policy when left out. */
+  outbound?: Outbound;
   /** Which connector implements a tool (tests may swap in their own registry). */
   connectorFor?: (tool: string) => ToolConnector<any>;
 }
@@ -151,7 +154,14 @@ export function createActivityGroups(deps: ActivityDeps) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
     const plugin = toolConnector(connector.tool);
     const settings = plugin.spec.settings.parse(connector.settings);
-    const config: ConnectorConfig<unknown> = { location: connector.location, secret: deps.secrets.open(connector.secretEncrypted), settings };
+    let secret: string;
+    try {
+      secret = openConnectorSecret(deps.secrets, connector);
+    } catch (err) {
+      // A secret that does not open (moved, or sealed with a key this worker lacks) fails the run at once, typed.
+      throw toActivityFailure(err);
+    }
+    const config: ConnectorConfig<unknown> = { location: connector.location, secret, settings };
     return { connector, plugin, config };
   }
 
@@ -165,6 +175,7 @@ export function createActivityGroups(deps: ActivityDeps) {
     return {
       logger: deps.logger,
       signal: ctx?.cancellationSignal,
+      outbound: deps.outbound,
       onWait: (ms, reason) => {
         ctx?.heartbeat({ waitingMs: ms, reason });
       },

@@ -1,6 +1,7 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
+import type { Outbound } from '../connectors/http/outbound.js';
 import type { ToolConnector } from '../connectors/types.js';
 import type { SecretBox } from '../db/secrets.js';
 import type { RunStarter } from '../temporal/runs.js';
@@ -24,6 +25,8 @@ export interface ApiDeps {
   schedule?: { jitter?: string; catchupWindow?: string };
   /** The connector types the API accepts; defaults to every connector vulnsync ships. */
   connectors?: Record<string, ToolConnector<any>>;
+  /** Where a check's requests may go (and whether http locations are accepted); the defaults when left out. */
+  outbound?: Outbound;
   /** How long `POST /connectors/:id/check` waits for the tool. Default 20 s. */
   checkTimeoutMs?: number;
   /** Largest accepted JSON body. Default `1mb`. */

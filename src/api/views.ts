@@ -72,6 +72,7 @@ export const toolView = z.object({
   displayName: z.string(),
   settingsSchema: z.record(z.string(), z.unknown()).describe('JSON Schema of the connector settings'),
   secretDescription: z.string(),
+  minSecretLength: z.number().int().describe('shorter secrets are refused (400)'),
   locationDescription: z.string(),
   defaultLocation: z.string().nullable(),
   matching: z.enum(MATCHING_ALGORITHMS),

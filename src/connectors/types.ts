@@ -1,6 +1,9 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { MatchingAlgorithm, Severity } from '../domain.js';
+import { MIN_REDACTED_LENGTH } from './http/auth.js';
+import type { ResponseLimits } from './http/client.js';
+import type { Outbound } from './http/outbound.js';
 
 /**
  * A finding as a connector yields it: normalised to vulnsync's Finding fields. The reimport computes
@@ -92,6 +95,13 @@ export interface ConnectorContext {
   signal?: AbortSignal;
   /** Called while waiting (e.g. honouring Retry-After) so a long wait keeps the activity heartbeating. */
   onWait?: (ms: number, reason: string) => void;
+  /** Where requests may go (the server's VULNSYNC_DENY_NETWORKS, …); the defaults when left out. */
+  outbound?: Outbound;
+}
+
+/** The shortest secret a tool accepts: its own minimum, never below what redaction can find in messages. */
+export function minSecretLengthOf(tool: Pick<ToolConnector<any>, 'minSecretLength'>): number {
+  return Math.max(tool.minSecretLength ?? MIN_REDACTED_LENGTH, MIN_REDACTED_LENGTH);
 }
 
 /**
@@ -110,6 +120,13 @@ export interface ToolConnector<Settings = Record<string, unknown>> {
     defaultLocation?: string;
   };
   readonly matching: MatchingAlgorithm;
+  /**
+   * The most of an answer this tool's connector reads (a JSON page, a streamed answer); over it is
+   * BAD_TOOL_DATA. DEFAULT_RESPONSE_LIMITS (32 MB a page, 256 MB streamed) for what is left out.
+   */
+  readonly limits?: Partial<ResponseLimits>;
+  /** The shortest secret accepted at create/patch (default and floor: MIN_REDACTED_LENGTH, 8). */
+  readonly minSecretLength?: number;
   /** Fields hashed into `hash_code` for `hash_code` / `unique_id_or_hash` matching. */
   readonly hashFields: readonly HashField[];
 

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
+import { secretKeyProblem } from '../config.js';
 
 /**
  * Returns the development VULNSYNC_SECRET_KEY kept in `file`, creating 32 random bytes there (mode 0600)
@@ -20,6 +21,7 @@ export async function ensureDevSecretKey(file: string): Promise<string> {
       key = (await readFile(file, 'utf8')).trim();
     });
   }
-  if (Buffer.from(key, 'base64').length !== 32) throw new Error(`${file} does not hold 32 bytes of base64; fix or delete it`);
+  const problem = secretKeyProblem(key);
+  if (problem) throw new Error(`${file} does not hold a usable key (it ${problem}); fix or delete it`);
   return key;
 }

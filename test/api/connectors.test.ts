@@ -2,10 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { Client, ScheduleOverlapPolicy } from '@temporalio/client';
 import { z } from 'zod';
 import { createApp } from '../../src/api/app.js';
+import type { ApiDeps } from '../../src/api/deps.js';
 import { connectors as shippedConnectors } from '../../src/connectors/index.js';
+import { createOutbound } from '../../src/connectors/http/outbound.js';
 import type { ToolConnector } from '../../src/connectors/types.js';
 import { Connector, Finding, Operation, Test, ToolRecord } from '../../src/db/entities.js';
-import { SecretBox } from '../../src/db/secrets.js';
+import { openConnectorSecret, SecretBox } from '../../src/db/secrets.js';
 import { describeConnectorSchedule } from '../../src/temporal/schedules.js';
 import { DEFAULT_DT_API_KEY, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { listen, seedFindings, startTestApi, TEMPORAL_UI, type TestApi } from './api-harness.js';
@@ -40,6 +42,17 @@ afterAll(async () => {
     expect(leaking).toEqual([]);
   }
 });
+
+/** Runs `use` against a second app over the same database, built with other dependencies, and stops it. */
+async function withOtherApp(overrides: Partial<ApiDeps>, use: (url: string) => Promise<void>): Promise<void> {
+  const { server, url } = await listen(createApp({ ...api.deps, ...overrides }));
+  try {
+    await use(url);
+  } finally {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  }
+}
 
 async function createConnector(fields: Record<string, unknown> = {}) {
   const res = await api.call('POST', '/api/v1/connectors', {
@@ -79,7 +92,7 @@ describe('creating a connector', () => {
     });
     const stored = await api.orm.em.fork().findOneOrFail(Connector, { id: res.body.id }, { populate: ['secretEncrypted'] });
     expect(stored.secretEncrypted).not.toContain(SECRETS[0]);
-    expect(api.deps.secrets.open(stored.secretEncrypted)).toBe(SECRETS[0]);
+    expect(openConnectorSecret(api.deps.secrets, stored)).toBe(SECRETS[0]);
   });
 
   test('creates its daily schedule in Temporal: hour, minute and time zone, overlap SKIP', async () => {
@@ -198,7 +211,7 @@ describe('reading and changing connectors', () => {
     });
     expect(res.body).not.toHaveProperty('secret');
     const stored = await api.orm.em.fork().findOneOrFail(Connector, { id: connector.id }, { populate: ['secretEncrypted'] });
-    expect(api.deps.secrets.open(stored.secretEncrypted)).toBe(SECRETS[1]);
+    expect(openConnectorSecret(api.deps.secrets, stored)).toBe(SECRETS[1]);
     const description = await describeConnectorSchedule(api.temporal.client, connector.id);
     expect(description!.spec.calendars?.[0]?.hour).toEqual([expect.objectContaining({ start: 7 })]);
     expect((description!.action as { staticSummary?: string }).staticSummary ?? '').toContain(`${connector.label}-renamed`);
@@ -284,24 +297,166 @@ describe('checking a connector', () => {
 
   test('answers 422 CONFIG_INVALID when the stored secret was sealed with another key', async () => {
     const connector = await createConnector({ secret: DEFAULT_DT_API_KEY });
-    const { server, url } = await listen(createApp({ ...api.deps, secrets: new SecretBox(randomBytes(32).toString('base64')) }));
-    try {
+    await withOtherApp({ secrets: new SecretBox(randomBytes(32).toString('base64')) }, async (url) => {
       const res = await fetch(`${url}/api/v1/connectors/${connector.id}/check`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` } });
       expect(res.status).toBe(422);
       expect(((await res.json()) as { error: { code: string } }).error.code).toBe('CONFIG_INVALID');
-    } finally {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }
+    });
   });
 
   test('gives up on a tool that does not answer', async () => {
     const res = await api.call('POST', '/api/v1/connectors', {
-      body: { tool: 'silent_tool', label: 'silent', location: 'http://127.0.0.1:9', secret: 'x' },
+      body: { tool: 'silent_tool', label: 'silent', location: 'http://127.0.0.1:9', secret: 'silent-secret' },
     });
     const check = await api.call('POST', `/api/v1/connectors/${res.body.id}/check`);
     expect(check.status).toBe(422);
     expect(check.body.error.code).toBe('TOOL_UNAVAILABLE');
+  });
+});
+
+describe("a connector's secret stays with its location", () => {
+  let elsewhere: DependencyTrackFake;
+  beforeAll(async () => {
+    elsewhere = await startDependencyTrackFake();
+  });
+  afterAll(async () => {
+    await elsewhere?.close();
+  });
+
+  /** Runs the connector's check and counts the requests each fake received for it. */
+  async function checkGoesTo(id: string) {
+    dt.state.requests = [];
+    elsewhere.state.requests = [];
+    const status = (await api.call('POST', `/api/v1/connectors/${id}/check`)).status;
+    return { status, oldOrigin: dt.state.requests.length, newOrigin: elsewhere.state.requests.length };
+  }
+
+  async function storedRow(id: string) {
+    return api.orm.em.fork().findOneOrFail(Connector, { id }, { populate: ['secretEncrypted'] });
+  }
+
+  test('moving to another origin without the secret is 400 SECRET_REQUIRED: nothing stored, nothing sent there', async () => {
+    const connector = await createConnector({ secret: DEFAULT_DT_API_KEY });
+    const before = await storedRow(connector.id);
+    elsewhere.state.requests = [];
+    for (const location of [elsewhere.url, dt.url.replace('http:', 'https:'), `${dt.url.replace(/:\d+$/, '')}:1`]) {
+      const res = await api.call('PATCH', `/api/v1/connectors/${connector.id}`, { body: { location, label: `${connector.label}-moved` } });
+      expect({ location, status: res.status }).toEqual({ location, status: 400 });
+      expect(res.body).toEqual({ error: { code: 'SECRET_REQUIRED', message: expect.stringContaining('needs its secret'), details: expect.anything() } });
+    }
+    const after = await storedRow(connector.id);
+    expect({ location: after.location, label: after.label, secret: after.secretEncrypted }).toEqual({
+      location: before.location,
+      label: before.label,
+      secret: before.secretEncrypted,
+    });
+    expect(elsewhere.state.requests).toEqual([]);
+    expect(await checkGoesTo(connector.id)).toEqual({ status: 200, oldOrigin: 1, newOrigin: 0 });
+  });
+
+  test('moving with the secret in the same request works, and the check then goes to the new origin', async () => {
+    const connector = await createConnector({ secret: DEFAULT_DT_API_KEY });
+    const res = await api.call('PATCH', `/api/v1/connectors/${connector.id}`, { body: { location: elsewhere.url, secret: DEFAULT_DT_API_KEY } });
+    expect(res.status).toBe(200);
+    expect(await checkGoesTo(connector.id)).toEqual({ status: 200, oldOrigin: 0, newOrigin: 1 });
+  });
+
+  test('a change of path on the same origin keeps the secret', async () => {
+    const connector = await createConnector({ secret: DEFAULT_DT_API_KEY });
+    const res = await api.call('PATCH', `/api/v1/connectors/${connector.id}`, { body: { location: `${dt.url}/api/v1` } });
+    expect(res.status).toBe(200);
+    expect(res.body.location).toBe(`${dt.url}/api/v1`);
+    expect(await checkGoesTo(connector.id)).toEqual({ status: 200, oldOrigin: 1, newOrigin: 0 });
+  });
+
+  test('a sealed secret copied to another connector row does not open: the check answers 422 CONFIG_INVALID', async () => {
+    const source = await createConnector({ secret: DEFAULT_DT_API_KEY });
+    const target = await createConnector({ secret: SECRETS[1] });
+    const em = api.orm.em.fork();
+    await em.nativeUpdate(Connector, { id: target.id }, { secretEncrypted: (await storedRow(source.id)).secretEncrypted });
+    dt.state.requests = [];
+    const res = await api.call('POST', `/api/v1/connectors/${target.id}/check`);
+    expect(res.status).toBe(422);
+    expect(res.body.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('does not belong to this connector') });
+    expect(dt.state.requests).toEqual([]);
+  });
+
+  test('a sealed secret whose origin was changed in the database does not open', async () => {
+    const connector = await createConnector({ secret: DEFAULT_DT_API_KEY });
+    await api.orm.em.fork().nativeUpdate(Connector, { id: connector.id }, { location: elsewhere.url });
+    elsewhere.state.requests = [];
+    const res = await api.call('POST', `/api/v1/connectors/${connector.id}/check`);
+    expect(res.status).toBe(422);
+    expect(res.body.error.code).toBe('CONFIG_INVALID');
+    expect(elsewhere.state.requests).toEqual([]);
+  });
+});
+
+describe('where a connector may point', () => {
+  const base = () => ({ tool: 'dependency_track', label: `where-${Math.random().toString(36).slice(2)}`, secret: SECRETS[0] });
+
+  test.each([
+    ['user info', 'https://admin:hunter2@dtrack.example.com', 'must not contain user info'],
+    ['a user name alone', 'https://admin@dtrack.example.com', 'must not contain user info'],
+    ['another scheme', 'ftp://dtrack.example.com', 'http(s) URL'],
+    ['a cloud metadata address', 'http://169.254.169.254/latest', '169.254.0.0/16'],
+    ['an IPv4-mapped metadata address', 'http://[::ffff:169.254.169.254]/', '169.254.0.0/16'],
+  ])('a location with %s is 400 on create and on patch', async (_what, location, message) => {
+    const created = await api.call('POST', '/api/v1/connectors', { body: { ...base(), location } });
+    expect(created.status).toBe(400);
+    expect(created.body.error.details.issues).toEqual([expect.objectContaining({ in: 'body', path: ['location'], message: expect.stringContaining(message) })]);
+    expect(created.text).not.toContain('hunter2');
+
+    const connector = await createConnector();
+    const patched = await api.call('PATCH', `/api/v1/connectors/${connector.id}`, { body: { location, secret: SECRETS[1] } });
+    expect(patched.status).toBe(400);
+    expect(patched.text).not.toContain('hunter2');
+  });
+
+  test('a secret shorter than the tool accepts is 400 on create and on patch', async () => {
+    const short = await api.call('POST', '/api/v1/connectors', { body: { ...base(), location: dt.url, secret: 'odt_short' } });
+    expect(short.status).toBe(400);
+    expect(short.body.error).toMatchObject({ code: 'VALIDATION_FAILED', message: expect.stringContaining('at least 16 characters') });
+    expect(short.body.error.details.issues).toEqual([expect.objectContaining({ in: 'body', path: ['secret'] })]);
+    expect(short.text).not.toContain('odt_short');
+
+    const connector = await createConnector();
+    expect((await api.call('PATCH', `/api/v1/connectors/${connector.id}`, { body: { secret: 'ghp_x' } })).status).toBe(400);
+    const github = await api.call('POST', '/api/v1/connectors', {
+      body: { tool: 'github', label: `gh-${connector.id}`, location: 'https://api.github.com', secret: 'ghp_tooShort123', settings: { owner: 'acme' } },
+    });
+    expect(github.status).toBe(400);
+    expect(github.body.error.message).toContain('at least 20 characters for GitHub');
+
+    const tools = await api.call('GET', '/api/v1/tools');
+    const minimum = Object.fromEntries(tools.body.items.map((t: { tool: string; minSecretLength: number }) => [t.tool, t.minSecretLength]));
+    expect(minimum).toMatchObject({ dependency_track: 16, github: 20, silent_tool: 8 });
+  });
+
+  test('with http not allowed, only https locations are accepted', async () => {
+    await withOtherApp({ outbound: createOutbound({ allowHttp: false }) }, async (url) => {
+      const res = await fetch(`${url}/api/v1/connectors`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ ...base(), location: dt.url }),
+      });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(await res.json())).toContain('must be an https URL');
+    });
+  });
+
+  test('a check whose location resolves to a refused network answers 422 CONFIG_INVALID and sends nothing', async () => {
+    const connector = await createConnector({ secret: DEFAULT_DT_API_KEY, location: dt.url.replace('127.0.0.1', 'localhost') });
+    const denying = createOutbound({ denyNetworks: ['127.0.0.0/8', '::1/128'] });
+    await withOtherApp({ outbound: denying }, async (url) => {
+      dt.state.requests = [];
+      const res = await fetch(`${url}/api/v1/connectors/${connector.id}/check`, { method: 'POST', headers: { authorization: `Bearer ${api.token}` } });
+      expect(res.status).toBe(422);
+      const body = (await res.json()) as { error: { code: string; message: string } };
+      expect(body.error.code).toBe('CONFIG_INVALID');
+      expect(body.error.message).toMatch(/does not connect to localhost \((127\.0\.0\.1|::1)\)/);
+      expect(dt.state.requests).toEqual([]);
+    });
   });
 });
 

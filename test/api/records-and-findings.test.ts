@@ -7,7 +7,7 @@ let connectorId: string;
 beforeAll(async () => {
   api = await startTestApi();
   const res = await api.call('POST', '/api/v1/connectors', {
-    body: { tool: 'dependency_track', label: 'records', location: 'http://127.0.0.1:9', secret: 'k' },
+    body: { tool: 'dependency_track', label: 'records', location: 'http://127.0.0.1:9', secret: 'odt_records_test_key_0000' },
   });
   connectorId = res.body.id;
 });

@@ -285,6 +285,19 @@ describe('fetchFindings', () => {
     expect(error.message).toContain('not valid JSON');
   });
 
+  it('stops an endless findings answer at the tool’s streamed ceiling with BAD_TOOL_DATA, closing the connection', async () => {
+    const capped = createDependencyTrackConnector({ ...FAST_RETRIES, limits: { maxStreamedBytes: 1024 * 1024 } });
+    expect(capped.limits).toMatchObject({ maxStreamedBytes: 1024 * 1024 });
+    // One finding whose text never ends: the array parser would hold it whole, so only the ceiling stops it.
+    fake.inject({ match: '/api/v1/finding', respond: { status: 200, stream: { chunk: `[{"component":{"name":"${'a'.repeat(8192)}` } } });
+    fake.state.streams = [];
+    const error = await connectorErrorOf(collect(capped.fetchFindings(config, shopRecord(), null, testContext())));
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('larger than 1 MB');
+    expect(await fake.state.streams[0]!.closed).toBe(true);
+  });
+
   it('reports a finding without a vulnerability as BAD_TOOL_DATA', async () => {
     fake.inject({ match: '/api/v1/finding', respond: { status: 200, body: [{ component: { uuid: 'c', name: 'x' }, matrix: 'a:b:c' }] } });
     const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));

@@ -9,10 +9,15 @@ import {
   paginateByLinkHeader,
   paginateByPageNumber,
   paginateUntilEmptyPage,
+  redactSecrets,
   serverDelayMs,
   tokenAuth,
+  vendorMessage,
   type HttpClient,
 } from '../../src/connectors/http/index.js';
+import { createOutbound, outboundFrom } from '../../src/connectors/http/outbound.js';
+import { ConfigError, loadConfig } from '../../src/config.js';
+import type { LookupFunction } from 'node:net';
 import { startFakeServer, type FakeRequest, type FakeResponse, type FakeServer, type FakeState } from '../fakes/fake-server.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
 
@@ -64,6 +69,7 @@ afterAll(async () => {
 beforeEach(() => {
   fake.state.requests = [];
   fake.state.faults = [];
+  fake.state.streams = [];
   http = createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: fake.url, authenticate: bearerAuth(TOKEN), ...FAST_RETRIES });
 });
 
@@ -201,5 +207,173 @@ describe('requester', () => {
     expect(() => createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: 'https://user:pw@tool.example', authenticate: bearerAuth(TOKEN) })).toThrow(
       'must not contain credentials',
     );
+  });
+});
+
+/** A resolver answering from a table, one answer per lookup in turn (the last one repeats), recording each name asked. */
+function scriptedLookup(answers: Record<string, string[]>, asked: string[] = []): LookupFunction {
+  return ((hostname: string, options: { all?: boolean }, callback: (...args: unknown[]) => void) => {
+    asked.push(hostname);
+    const queue = answers[hostname];
+    if (!queue) return callback(Object.assign(new Error(`getaddrinfo ENOTFOUND ${hostname}`), { code: 'ENOTFOUND' }));
+    const address = queue.length > 1 ? queue.shift()! : queue[0]!;
+    const family = address.includes(':') ? 6 : 4;
+    return options.all ? callback(null, [{ address, family }]) : callback(null, address, family);
+  }) as LookupFunction;
+}
+
+const port = () => new URL(fake.url).port;
+
+describe('where requests go', () => {
+  const client = (baseUrl: string) => createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl, authenticate: bearerAuth(TOKEN), ...FAST_RETRIES });
+
+  it('refuses link-local and cloud metadata addresses before connecting, in every notation', async () => {
+    for (const [location, network] of [
+      ['http://169.254.169.254/latest/meta-data', '169.254.0.0/16'],
+      ['http://[::ffff:169.254.169.254]/', '169.254.0.0/16'],
+      ['http://[fe80::1]/', 'fe80::/10'],
+      ['http://[fd00:ec2::254]/', 'fd00:ec2::254/128'],
+      ['https://100.100.100.200/', '100.100.100.200/32'],
+    ] as const) {
+      const error = await connectorErrorOf(client(location).request({ path: '/' }, testContext()));
+      // A connection attempt would time out or be unreachable (TOOL_UNAVAILABLE, retried); the refusal comes first.
+      expect({ location, type: error.type, retryable: error.retryable }).toEqual({ location, type: 'CONFIG_INVALID', retryable: false });
+      expect(error.message).toContain(`the address is in ${network}`);
+      expect(error.message).not.toContain(TOKEN);
+    }
+  });
+
+  it('checks the address a name resolves to, not the name', async () => {
+    const asked: string[] = [];
+    const outbound = createOutbound({ lookup: scriptedLookup({ 'tool.metadata.test': ['169.254.169.254'] }, asked) });
+    const error = await connectorErrorOf(client(`http://tool.metadata.test:${port()}`).request({ path: '/linked' }, { ...testContext(), outbound }));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('tool.metadata.test (169.254.169.254)');
+    expect(asked).toEqual(['tool.metadata.test']);
+  });
+
+  it('checks every connection, so a name that later resolves elsewhere (DNS rebinding) is refused then', async () => {
+    const outbound = createOutbound({ lookup: scriptedLookup({ 'rebind.test': ['127.0.0.1', '169.254.169.254'] }) });
+    const rebinding = client(`http://rebind.test:${port()}`);
+    // The fake closes this connection after answering, so the next request needs a new one (and a new lookup).
+    fake.inject({ match: '/linked', respond: { status: 200, headers: { Connection: 'close' }, body: ['first'] } });
+    expect((await rebinding.request({ path: '/linked' }, { ...testContext(), outbound })).body).toEqual(['first']);
+    const error = await connectorErrorOf(rebinding.request({ path: '/linked' }, { ...testContext(), outbound }));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('rebind.test (169.254.169.254)');
+    expect(fake.state.requests).toHaveLength(1);
+  });
+
+  it('reaches loopback by default; VULNSYNC_DENY_NETWORKS refuses what localhost resolves to; VULNSYNC_ALLOW_HOSTS exempts a host', async () => {
+    const viaName = client(`http://localhost:${port()}`);
+    expect((await viaName.request({ path: '/linked' }, testContext())).body).toEqual(['item-1']);
+
+    const env = { VULNSYNC_SECRET_KEY: 'A'.repeat(43) + '=', VULNSYNC_DENY_NETWORKS: '127.0.0.0/8, ::1/128' };
+    const denying = outboundFrom(loadConfig(env));
+    fake.state.requests = [];
+    const error = await connectorErrorOf(viaName.request({ path: '/linked' }, { ...testContext(), outbound: denying }));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toMatch(/localhost \((127\.0\.0\.1|::1)\)/);
+    expect(fake.state.requests).toHaveLength(0);
+
+    const exempting = outboundFrom(loadConfig({ ...env, VULNSYNC_ALLOW_HOSTS: 'LocalHost' }));
+    expect((await viaName.request({ path: '/linked' }, { ...testContext(), outbound: exempting })).body).toEqual(['item-1']);
+  });
+
+  it('refuses plain http where it is not allowed, and bad networks in the configuration', async () => {
+    const error = await connectorErrorOf(http.request({ path: '/linked' }, { ...testContext(), outbound: createOutbound({ allowHttp: false }) }));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toContain('VULNSYNC_ALLOW_HTTP');
+    expect(fake.state.requests).toHaveLength(0);
+
+    const key = 'A'.repeat(43) + '=';
+    expect(() => loadConfig({ VULNSYNC_SECRET_KEY: key, VULNSYNC_DENY_NETWORKS: '10.0.0.0/33' })).toThrow(ConfigError);
+    expect(() => loadConfig({ VULNSYNC_SECRET_KEY: key, VULNSYNC_ALLOW_HTTP: 'maybe' })).toThrow(/VULNSYNC_ALLOW_HTTP/);
+    expect(loadConfig({ VULNSYNC_SECRET_KEY: key }).VULNSYNC_ALLOW_HTTP).toBe(true);
+  });
+});
+
+describe('what a tool answers is bounded', () => {
+  const MB = 1024 * 1024;
+  const limited = () =>
+    createHttpClient({
+      toolName: 'Tool',
+      credentialName: 'token',
+      baseUrl: fake.url,
+      authenticate: bearerAuth(TOKEN),
+      ...FAST_RETRIES,
+      timeoutMs: 10_000,
+      limits: { maxResponseBytes: MB, maxStreamedBytes: 2 * MB },
+    });
+
+  it('an error body of 2 MB of "<" is cut to a few KB and quoted in one short line', async () => {
+    fake.inject({ match: '/linked', respond: { status: 400, stream: { chunk: '<'.repeat(64 * 1024), totalBytes: 2 * MB } } });
+    const error = await connectorErrorOf(limited().request({ path: '/linked' }, testContext()));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(error.message).toMatch(/^Tool rejected the request \(400\) at GET \/linked: <+\.\.\.$/);
+    expect(error.message.length).toBeLessThan(300);
+    expect(vendorMessage('<'.repeat(2 * MB))!.length).toBeLessThanOrEqual(200);
+    expect(vendorMessage('<html><body><h1>Access</h1> <b>denied</b></body></html>')).toBe('Access denied');
+  });
+
+  it('an endless error body is not read to its end: the connection is closed', async () => {
+    fake.inject({ match: '/linked', respond: { status: 400, stream: { chunk: '<'.repeat(16 * 1024) } } });
+    const error = await connectorErrorOf(limited().request({ path: '/linked' }, testContext()));
+    expect(error.type).toBe('CONFIG_INVALID');
+    const [answer] = fake.state.streams!.splice(0);
+    expect(await answer!.closed).toBe(true);
+    // What the fake wrote is what fit in the sockets' buffers before the client hung up, not an ever-growing amount.
+    expect(answer!.bytesWritten).toBeLessThan(64 * MB);
+  });
+
+  it('an endless JSON page is BAD_TOOL_DATA once past the tool’s ceiling, and the connection is closed', async () => {
+    fake.inject({ match: '/linked', respond: { status: 200, stream: { chunk: '["xxxxxxxxxxxxxxxx",' } } });
+    const heapBefore = process.memoryUsage().heapUsed;
+    const error = await connectorErrorOf(limited().request({ path: '/linked' }, testContext()));
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.retryable).toBe(false);
+    expect(error.message).toContain('larger than 1 MB');
+    const [answer] = fake.state.streams!.splice(0);
+    expect(await answer!.closed).toBe(true);
+    expect(answer!.bytesWritten).toBeLessThan(64 * MB);
+    expect(process.memoryUsage().heapUsed - heapBefore).toBeLessThan(48 * MB);
+  });
+
+  it('an endless streamed answer fails its reader with BAD_TOOL_DATA past the ceiling, and the connection is closed', async () => {
+    fake.inject({ match: '/linked', respond: { status: 200, stream: { chunk: '{"a":1},'.repeat(1024) } } });
+    const response = await limited().request({ path: '/linked', stream: true }, testContext());
+    let read = 0;
+    const error = await connectorErrorOf(
+      (async () => {
+        for await (const chunk of response.stream!) read += (chunk as Buffer).length;
+      })(),
+    );
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.message).toContain('larger than 2 MB');
+    expect(read).toBeLessThanOrEqual(2 * MB);
+    const [answer] = fake.state.streams!.splice(0);
+    expect(await answer!.closed).toBe(true);
+  });
+});
+
+describe('redaction', () => {
+  it('leaves text alone for secrets too short to redact, so messages are not garbled', () => {
+    expect(redactSecrets('refused access: the secret is wrong', ['s', 'e', 'ss'])).toBe('refused access: the secret is wrong');
+  });
+
+  it('redacts a secret only as a whole token, longest first', () => {
+    const secret = 'abcdefgh12';
+    expect(redactSecrets(`key ${secret} refused ("${secret}"), key=${secret}; ${secret}`, [secret])).toBe(
+      'key [redacted] refused ("[redacted]"), key=[redacted]; [redacted]',
+    );
+    expect(redactSecrets(`x${secret} and ${secret}9 are other words`, [secret])).toBe(`x${secret} and ${secret}9 are other words`);
+    expect(redactSecrets('header Bearer tok_secret_1 seen', ['tok_secret_1', 'Bearer tok_secret_1'])).toBe('header [redacted] seen');
+  });
+
+  it('keeps a tool message readable when the credential is short but whole where echoed', async () => {
+    const client = createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: fake.url, authenticate: bearerAuth('s'), ...FAST_RETRIES });
+    const error = await connectorErrorOf(client.request({ path: '/linked' }, testContext()));
+    expect(error.type).toBe('AUTH_REJECTED');
+    expect(error.message).toBe('Tool rejected the token (401) at GET /linked: token [redacted] is not valid');
   });
 });

@@ -181,7 +181,7 @@ describe('a connector, end to end through the API', () => {
     expect(synced.body).toMatchObject({ id: record.id, state: 'good', lastSyncStatus: 'succeeded' });
     expect(Date.parse(synced.body.lastSyncAt)).toBeGreaterThanOrEqual(Date.parse(first.startedAt));
 
-    expect((await stack.call('PATCH', `/api/v1/connectors/${connector.id}`, { secret: 'odt_revoked' })).status).toBe(200);
+    expect((await stack.call('PATCH', `/api/v1/connectors/${connector.id}`, { secret: 'odt_revokedKey000000000' })).status).toBe(200);
     tool.state.requests.length = 0;
     const failed = await startAndWait(`/api/v1/records/${record.id}/sync`);
     expect(failed.status).toBe('failed');

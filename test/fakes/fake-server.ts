@@ -17,7 +17,18 @@ export type FaultResponse =
   | { status: number; headers?: Record<string, string>; rawBody: string }
   | { delayMs: number }
   /** The normal answer, broken off (connection destroyed) after this many bytes of its body. */
-  | { cutAfterBytes: number };
+  | { cutAfterBytes: number }
+  /** A chunked body of `chunk` repeated up to `totalBytes`, or for ever when absent; what happened is in `state.streams`. */
+  | { status: number; headers?: Record<string, string>; stream: { chunk: string; totalBytes?: number } };
+
+/** One streamed answer as the fake saw it: how much it wrote, and whether the client hung up before the end. */
+export interface StreamedAnswer {
+  path: string;
+  bytesWritten: number;
+  finished: boolean;
+  /** Resolves once the connection is closed, with true when the client closed it before the body ended. */
+  closed: Promise<boolean>;
+}
 
 /** A fault injected into a fake: it hits the next `times` requests whose path matches, then is spent. */
 export interface Fault {
@@ -33,6 +44,8 @@ export interface Fault {
 export interface FakeState {
   requests: RecordedRequest[];
   faults: Fault[];
+  /** Streamed answers (the `stream` fault), oldest first. */
+  streams?: StreamedAnswer[];
 }
 
 export interface FakeRequest {
@@ -114,6 +127,10 @@ export async function startFakeServer<State extends FakeState>(
       res.write(text.slice(0, fault.cutAfterBytes), () => res.destroy());
       return;
     }
+    if ('stream' in fault) {
+      (state.streams ??= []).push(streamAnswer(res, url.pathname, fault));
+      return;
+    }
     if ('delayMs' in fault) {
       const timer = setTimeout(() => {
         timers.delete(timer);
@@ -154,6 +171,35 @@ function takeFault(state: FakeState, url: URL): FaultResponse | null {
   fault.times = (fault.times ?? 1) - 1;
   if (fault.times <= 0) state.faults.splice(index, 1);
   return fault.respond;
+}
+
+/** Writes the chunk again and again, as fast as the client reads, until the total or until the client hangs up. */
+function streamAnswer(res: ServerResponse, path: string, fault: Extract<FaultResponse, { stream: unknown }>): StreamedAnswer {
+  const chunk = Buffer.from(fault.stream.chunk);
+  const total = fault.stream.totalBytes ?? Infinity;
+  const answer: StreamedAnswer = {
+    path,
+    bytesWritten: 0,
+    finished: false,
+    closed: new Promise((resolve) => res.once('close', () => resolve(!answer.finished))),
+  };
+  res.writeHead(fault.status, { 'Content-Type': 'application/json', ...fault.headers });
+  const write = (): void => {
+    while (!res.destroyed) {
+      if (answer.bytesWritten >= total) {
+        res.end(() => (answer.finished = true));
+        return;
+      }
+      const piece = chunk.subarray(0, Math.min(chunk.length, total - answer.bytesWritten));
+      answer.bytesWritten += piece.length;
+      if (!res.write(piece)) {
+        res.once('drain', write);
+        return;
+      }
+    }
+  };
+  write();
+  return answer;
 }
 
 function send(res: ServerResponse, response: FakeResponse): void {

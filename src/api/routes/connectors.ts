@@ -1,8 +1,12 @@
+import { randomUUID } from 'node:crypto';
+import { isIP } from 'node:net';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isGrpcServiceError, ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import { z } from 'zod';
-import type { ToolConnector } from '../../connectors/types.js';
+import { minSecretLengthOf, type ToolConnector } from '../../connectors/types.js';
+import { defaultOutbound } from '../../connectors/http/outbound.js';
 import { Connector } from '../../db/entities.js';
+import { openConnectorSecret } from '../../db/secrets.js';
 import { SEVERITIES } from '../../domain.js';
 import { ConnectorError } from '../../errors.js';
 import {
@@ -20,7 +24,6 @@ import { defineRoute, type Route } from '../route-table.js';
 import { idParams, scheduleInput } from '../schemas.js';
 import { connectorScheduleView, connectorView, runStartedView, syncStartedView, toConnectorView, toolView } from '../views.js';
 
-const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2048);
 const label = z.string().trim().min(1).max(255);
 const secret = z.string().min(1).max(16_384).describe('the credential; stored encrypted, never returned');
 const settings = z.record(z.string(), z.unknown()).describe("validated by the tool's settingsSchema (GET /api/v1/tools)");
@@ -53,6 +56,25 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
   const toolIds = Object.keys(tools);
   const checkTimeoutMs = deps.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
   const namespace = deps.client.options.namespace;
+  const outbound = deps.outbound ?? defaultOutbound();
+
+  /**
+   * Where a tool may be: https (or http where allowed), no user info (credentials belong in the sealed
+   * secret, not in a location that is shown and logged), and not a literal address the outbound check
+   * would refuse anyway. Host names are checked again on every connection, on what they resolve to.
+   */
+  const location = z
+    .url({ protocol: outbound.allowHttp ? /^https?$/ : /^https$/, message: outbound.allowHttp ? 'must be an http(s) URL' : 'must be an https URL' })
+    .max(2048)
+    .superRefine((value, ctx) => {
+      const url = new URL(value);
+      if (url.username || url.password) {
+        ctx.addIssue({ code: 'custom', message: 'must not contain user info (user:password@); give the credential as the secret' });
+      }
+      const host = url.hostname.replace(/^\[|\]$/g, '');
+      const refused = isIP(host) ? outbound.refusal(host) : null;
+      if (refused) ctx.addIssue({ code: 'custom', message: `${refused}, which vulnsync does not connect to (link-local and cloud metadata addresses)` });
+    });
 
   function toolOf(connector: Pick<Connector, 'tool'>): ToolConnector<any> {
     const tool = tools[connector.tool];
@@ -130,23 +152,40 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
     return describedSchedule(connector);
   }
 
-  function openSecret(connector: Connector): string {
-    try {
-      return deps.secrets.open(connector.secretEncrypted);
-    } catch {
-      throw new ApiError(422, 'CONFIG_INVALID', "the connector's stored secret cannot be decrypted with this server's VULNSYNC_SECRET_KEY; set the secret again");
-    }
+  /**
+   * The stored secret was given for its location's origin and is sealed to it: moving the connector to
+   * another origin without giving the secret again would send it to a host nobody vouched for.
+   */
+  function requireSameOrigin(from: string, to: string): void {
+    const origin = (location: string) => (URL.canParse(location) ? new URL(location).origin : null);
+    if (origin(from) !== null && origin(from) === origin(to)) return;
+    throw new ApiError(
+      400,
+      'SECRET_REQUIRED',
+      `moving the connector to another origin (${origin(to)}) needs its secret in the same request; the stored one stays with ${origin(from) ?? 'its location'}`,
+      { issues: [{ in: 'body', path: ['secret'], code: 'custom', message: 'required when the location moves to another origin' }] },
+    );
+  }
+
+  /** A secret shorter than the tool's minimum is refused: it is guessable, and too short to redact from messages. */
+  function requireSecretLength(tool: ToolConnector<any>, secret: string): void {
+    const minimum = minSecretLengthOf(tool);
+    if (secret.length >= minimum) return;
+    const message = `must be at least ${minimum} characters for ${tool.displayName}`;
+    throw new ApiError(400, 'VALIDATION_FAILED', `invalid request: body.secret: ${message}`, {
+      issues: [{ in: 'body', path: ['secret'], code: 'too_small', message }],
+    });
   }
 
   async function checkConnector(connector: Connector): Promise<void> {
     const tool = toolOf(connector);
-    const config = { location: connector.location, secret: openSecret(connector), settings: connector.settings };
+    const config = { location: connector.location, secret: openConnectorSecret(deps.secrets, connector), settings: connector.settings };
     const logger = deps.logger.child({ connectorId: connector.id, tool: connector.tool });
     const controller = new AbortController();
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
-        tool.check(config, { logger, signal: controller.signal }),
+        tool.check(config, { logger, signal: controller.signal, outbound }),
         new Promise<never>((_, reject) => {
           timer = setTimeout(() => {
             controller.abort();
@@ -162,7 +201,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
   const createBody = z.strictObject({
     tool: z.enum(toolIds as [string, ...string[]]).describe('a tool of GET /api/v1/tools'),
     label,
-    location: httpUrl,
+    location,
     secret,
     settings: settings.optional(),
     minSeverity: z.enum(SEVERITIES).optional().describe('findings below it are not imported (default Info)'),
@@ -173,7 +212,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
 
   const patchBody = z.strictObject({
     label: label.optional(),
-    location: httpUrl.optional(),
+    location: location.optional(),
     secret: secret.optional(),
     settings: settings.optional(),
     minSeverity: z.enum(SEVERITIES).optional(),
@@ -199,6 +238,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
           displayName: tool.displayName,
           settingsSchema: z.toJSONSchema(tool.spec.settings, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>,
           secretDescription: tool.spec.secretDescription,
+          minSecretLength: minSecretLengthOf(tool),
           locationDescription: tool.spec.locationDescription,
           defaultLocation: tool.spec.defaultLocation ?? null,
           matching: tool.matching,
@@ -219,12 +259,16 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       async handle({ body, em }) {
         const tool = toolOf(body);
         const toolSettings = validSettings(tool, body.settings);
+        requireSecretLength(tool, body.secret);
+        // The id exists before the row does, because the sealed secret is bound to it.
+        const id = randomUUID();
         const connector = await saveWithSchedule(em, async (tx) =>
           tx.create(Connector, {
+            id,
             tool: body.tool,
             label: body.label,
             location: body.location,
-            secretEncrypted: deps.secrets.seal(body.secret),
+            secretEncrypted: deps.secrets.seal(body.secret, { connectorId: id, location: body.location }),
             settings: toolSettings,
             minSeverity: body.minSeverity ?? 'Info',
             autoMap: body.autoMap ?? false,
@@ -279,7 +323,9 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       operationId: 'updateConnector',
       tag: 'Connectors',
       summary: 'Change a connector (and its schedule)',
-      description: 'Fields left out are kept. `settings` replaces the settings as a whole; `secret` replaces the stored secret.',
+      description:
+        'Fields left out are kept. `settings` replaces the settings as a whole; `secret` replaces the stored secret. ' +
+        "Moving the location to another origin (scheme, host or port) needs the `secret` in the same request (400 SECRET_REQUIRED otherwise): the stored secret only ever goes to the origin it was given for.",
       params: idParams,
       body: patchBody,
       responses: { 200: { description: 'the connector', schema: connectorView } },
@@ -287,10 +333,14 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       async handle({ params, body, em }) {
         const connector = await saveWithSchedule(em, async (tx) => {
           const found = await connectorOr404(tx, params.id);
+          if (body.location !== undefined && body.secret === undefined) requireSameOrigin(found.location, body.location);
           if (body.settings !== undefined) found.settings = validSettings(toolOf(found), body.settings);
-          if (body.secret !== undefined) found.secretEncrypted = deps.secrets.seal(body.secret);
           if (body.label !== undefined) found.label = body.label;
           if (body.location !== undefined) found.location = body.location;
+          if (body.secret !== undefined) {
+            requireSecretLength(toolOf(found), body.secret);
+            found.secretEncrypted = deps.secrets.seal(body.secret, { connectorId: found.id, location: found.location });
+          }
           if (body.minSeverity !== undefined) found.minSeverity = body.minSeverity;
           if (body.autoMap !== undefined) found.autoMap = body.autoMap;
           if (body.enabled !== undefined) found.enabled = body.enabled;

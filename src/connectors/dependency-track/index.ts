@@ -1,7 +1,15 @@
 import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
 import { jsonArrayElements } from '../http/json-array-stream.js';
-import { apiKeyHeaderAuth, createHttpClient, paginateByPageNumber, type HttpClient, type HttpTuning } from '../http/index.js';
+import {
+  apiKeyHeaderAuth,
+  createHttpClient,
+  DEFAULT_RESPONSE_LIMITS,
+  paginateByPageNumber,
+  type HttpClient,
+  type HttpTuning,
+  type ResponseLimits,
+} from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
 import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
 import { dtFinding, dtProject } from './api.js';
@@ -35,6 +43,8 @@ export interface DependencyTrackOptions extends HttpTuning {
 export function createDependencyTrackConnector(options: DependencyTrackOptions = {}): ToolConnector<DependencyTrackSettings> {
   const projectPageSize = options.projectPageSize ?? 100;
   const findingsPageSize = options.findingsPageSize ?? 1000;
+  // Project pages are small; a whole project's findings (streamed) can run to hundreds of megabytes.
+  const limits: ResponseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...options.limits };
 
   function clientFor(config: ConnectorConfig<DependencyTrackSettings>): HttpClient {
     return createHttpClient({
@@ -46,6 +56,7 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
       headers: { Accept: 'application/json', 'User-Agent': options.userAgent ?? 'vulnsync' },
       timeoutMs: options.timeoutMs,
       retry: options.retry,
+      limits,
     });
   }
 
@@ -59,6 +70,9 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
     },
     matching: 'hash_code',
     hashFields: ['componentName', 'componentVersion', 'vulnerabilityIds'],
+    limits,
+    // Dependency-Track API keys are 32 characters or more (`odt_` and a long random part in 4.11+).
+    minSecretLength: 16,
 
     async check(config, ctx) {
       parseSettings(dependencyTrackSettings, config.settings, TOOL_NAME);

@@ -3,6 +3,7 @@ import { ConnectorError } from '../../errors.js';
 import {
   bearerAuth,
   createHttpClient,
+  DEFAULT_RESPONSE_LIMITS,
   nextLinkParam,
   paginateByCursor,
   paginateByLinkHeader,
@@ -12,6 +13,7 @@ import {
   type HttpResponse,
   type HttpTuning,
   type ItemsOf,
+  type ResponseLimits,
 } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
 import type { ConnectorConfig, ConnectorContext, FetchCursor, FindingPage, NormalizedFinding, RecordRef, ToolConnector } from '../types.js';
@@ -107,6 +109,8 @@ const PERMISSION_HINT =
  */
 export function createGitHubConnector(options: GitHubOptions = {}): ToolConnector<GitHubSettings> {
   const perPage = Math.min(options.perPage ?? PER_PAGE, PER_PAGE);
+  // A page holds at most 100 alerts; 16 MB is far beyond any real one.
+  const limits: ResponseLimits = { ...DEFAULT_RESPONSE_LIMITS, maxResponseBytes: 16 * 1024 * 1024, ...options.limits };
 
   function clientFor(config: ConnectorConfig<GitHubSettings>): HttpClient {
     return createHttpClient({
@@ -122,6 +126,7 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
       },
       timeoutMs: options.timeoutMs,
       retry: options.retry,
+      limits,
     });
   }
 
@@ -151,6 +156,9 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
     },
     matching: 'unique_id_from_tool',
     hashFields: ['title', 'filePath', 'line', 'componentName', 'vulnIdFromTool'],
+    limits,
+    // Classic tokens are 40 characters, fine-grained ones longer.
+    minSecretLength: 20,
 
     async check(config, ctx) {
       const settings = parseSettings(githubSettings, config.settings, TOOL_NAME);

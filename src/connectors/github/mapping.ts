@@ -182,7 +182,8 @@ function cwesFromTags(tags: readonly string[]): number[] | null {
 function cweNumbers(values: readonly (string | undefined)[]): number[] | null {
   const numbers = new Set<number>();
   for (const value of values) {
-    const digits = value ? /(\d+)$/.exec(value)?.[1] : undefined;
+    // Only the tail is matched: `(\d+)$` rescans from every digit of a long run, so a tool's string never reaches it whole.
+    const digits = value ? /(\d+)$/.exec(value.slice(-16))?.[1] : undefined;
     if (digits) numbers.add(Number(digits));
   }
   return numbers.size > 0 ? [...numbers].sort((a, b) => a - b) : null;

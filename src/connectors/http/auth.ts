@@ -42,6 +42,13 @@ export function basicAuth(username: string, password: string): Authenticator {
  * Authorization, X-Amz-Date and X-Amz-Security-Token headers.
  */
 
+/**
+ * Secrets shorter than this are not looked for in messages: a short value matches ordinary words
+ * ("s" in "refused"), garbling the message and revealing the secret to whoever reads the gaps. Connectors
+ * refuse secrets shorter than their `minSecretLength`, which is never below this.
+ */
+export const MIN_REDACTED_LENGTH = 8;
+
 /** Strings that must never appear in a log line or an error message: each header value and its credential part. */
 export function secretsIn(headers: Record<string, string>): string[] {
   const secrets = new Set<string>();
@@ -49,7 +56,31 @@ export function secretsIn(headers: Record<string, string>): string[] {
     if (!value) continue;
     secrets.add(value);
     const credential = value.split(' ').slice(1).join(' ');
-    if (credential.length >= 4) secrets.add(credential);
+    if (credential) secrets.add(credential);
   }
   return [...secrets];
+}
+
+const isWordChar = (c: string | undefined) => c !== undefined && /^[A-Za-z0-9]$/.test(c);
+
+/**
+ * The text with every whole-token occurrence of a secret (at least MIN_REDACTED_LENGTH long) replaced by
+ * `[redacted]`. Whole token: not preceded or followed by a letter or digit, so a secret that happens to
+ * be part of a longer word is not cut out of it. Longest secrets first, so a header value goes before the
+ * credential inside it.
+ */
+export function redactSecrets(text: string, secrets: readonly string[]): string {
+  let out = text;
+  const candidates = [...new Set(secrets)].filter((s) => s.length >= MIN_REDACTED_LENGTH).sort((a, b) => b.length - a.length);
+  for (const secret of candidates) {
+    let result = '';
+    let from = 0;
+    for (let at = out.indexOf(secret); at !== -1; at = out.indexOf(secret, at + 1)) {
+      if (at < from || isWordChar(out[at - 1]) || isWordChar(out[at + secret.length])) continue;
+      result += `${out.slice(from, at)}[redacted]`;
+      from = at + secret.length;
+    }
+    out = result + out.slice(from);
+  }
+  return out;
 }

@@ -1,8 +1,11 @@
-import { Readable } from 'node:stream';
+import { pipeline, Readable, Transform } from 'node:stream';
+import type { ReadableStream } from 'node:stream/web';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fetch } from 'undici';
 import { ConnectorError, type ErrorType } from '../../errors.js';
 import type { ConnectorContext } from '../types.js';
-import { secretsIn, type Authenticator } from './auth.js';
+import { redactSecrets, secretsIn, type Authenticator } from './auth.js';
+import { defaultOutbound, outboundRefusalOf } from './outbound.js';
 import {
   DEFAULT_RETRY_POLICY,
   backoffDelayMs,
@@ -66,12 +69,31 @@ export interface HttpClientOptions {
   /** Per attempt, connection to last body byte. Default 30 s. */
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  /** How much of a tool's answer is read (DEFAULT_RESPONSE_LIMITS when left out). */
+  limits?: Partial<ResponseLimits>;
 }
+
+/**
+ * The most of a tool's answer vulnsync reads. Going over is BAD_TOOL_DATA, so a broken or hostile tool
+ * fails the sync instead of exhausting the worker's memory.
+ */
+export interface ResponseLimits {
+  /** A parsed (JSON) answer: one page of a listing. */
+  maxResponseBytes: number;
+  /** A streamed answer, read piece by piece (a whole project's findings). */
+  maxStreamedBytes: number;
+}
+
+export const DEFAULT_RESPONSE_LIMITS: ResponseLimits = { maxResponseBytes: 32 * 1024 * 1024, maxStreamedBytes: 256 * 1024 * 1024 };
+
+/** Error answers are only ever quoted, shortened, so reading more than this of one serves nobody. */
+export const ERROR_BODY_LIMIT_BYTES = 4096;
 
 /** Connector-level tuning, passed through to every client a connector creates (tests shorten the waits). */
 export interface HttpTuning {
   timeoutMs?: number;
   retry?: Partial<RetryPolicy>;
+  limits?: Partial<ResponseLimits>;
 }
 
 export interface HttpClient {
@@ -101,9 +123,10 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   const policy: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
   const timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   const tool = options.toolName;
+  const limits: ResponseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...options.limits };
   let secrets: string[] = [];
 
-  const redact = (text: string): string => secrets.reduce((t, s) => t.split(s).join('[redacted]'), text);
+  const redact = (text: string): string => redactSecrets(text, secrets);
 
   function urlFor(request: HttpRequest): URL {
     const url = /^https?:\/\//i.test(request.path)
@@ -165,6 +188,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const body = request.body === undefined ? undefined : JSON.stringify(request.body);
     const deadline = AbortSignal.timeout(request.timeoutMs ?? timeoutMs);
     const signal = ctx.signal ? AbortSignal.any([ctx.signal, deadline]) : deadline;
+    const outbound = ctx.outbound ?? defaultOutbound();
     try {
       for (let redirects = 0; ; redirects++) {
         const baseHeaders: Record<string, string> = {
@@ -174,7 +198,17 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         };
         const authHeaders = await options.authenticate({ method, url, headers: baseHeaders, body });
         secrets = secretsIn(authHeaders);
-        const response = await fetch(url, { method, headers: { ...baseHeaders, ...authHeaders }, body, signal, redirect: 'manual' });
+        if (url.protocol === 'http:' && !outbound.allowHttp) {
+          throw failure('CONFIG_INVALID', `${tool} is at a plain http location and this server only connects over https (VULNSYNC_ALLOW_HTTP)`, url);
+        }
+        const response = await fetch(url, {
+          method,
+          headers: { ...baseHeaders, ...authHeaders },
+          body,
+          signal,
+          redirect: 'manual',
+          dispatcher: outbound.dispatcher,
+        });
         const location = response.headers.get('location');
         if (response.status >= 300 && response.status < 400 && location) {
           await response.body?.cancel();
@@ -193,14 +227,27 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           url = target;
           continue;
         }
+        // undici's Headers is the class Node's fetch uses; only the TypeScript declarations differ.
+        const headers = response.headers as unknown as Headers;
         if (request.stream && response.ok && response.body) {
-          return { kind: 'answer', url, status: response.status, headers: response.headers, text: '', stream: Readable.fromWeb(response.body) };
+          const stream = limitedStream(response.body, limits.maxStreamedBytes, () =>
+            failure('BAD_TOOL_DATA', `The answer to ${method} ${url.pathname} is larger than ${formatBytes(limits.maxStreamedBytes)}, the most vulnsync reads from ${tool}`, url),
+          );
+          return { kind: 'answer', url, status: response.status, headers, text: '', stream };
         }
-        const text = await response.text();
-        return { kind: 'answer', url, status: response.status, headers: response.headers, text };
+        const limit = response.ok ? limits.maxResponseBytes : ERROR_BODY_LIMIT_BYTES;
+        const { text, over } = await readCapped(response.body, limit);
+        if (over && response.ok) {
+          throw failure('BAD_TOOL_DATA', `The answer to ${method} ${url.pathname} is larger than ${formatBytes(limit)}, the most vulnsync reads from ${tool} at once`, url, {
+            status: response.status,
+          });
+        }
+        return { kind: 'answer', url, status: response.status, headers, text };
       }
     } catch (error) {
       if (error instanceof ConnectorError) throw error;
+      const refused = outboundRefusalOf(error);
+      if (refused) throw failure('CONFIG_INVALID', refused.message, url);
       if (ctx.signal?.aborted) throw ctx.signal.reason ?? error;
       const timedOut = error instanceof DOMException && error.name === 'TimeoutError';
       return { kind: 'unreachable', url, timedOut, cause: networkCause(error) };
@@ -301,6 +348,48 @@ function parseBaseUrl(location: string, tool: string): URL {
   return url;
 }
 
+/**
+ * Reads at most `limit` bytes of a body, then stops reading: cancelling the body closes the connection,
+ * so the rest of an oversized or endless answer is never received.
+ */
+async function readCapped(body: ReadableStream<Uint8Array> | null, limit: number): Promise<{ text: string; over: boolean }> {
+  if (!body) return { text: '', over: false };
+  const reader = body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: Buffer.concat(chunks).toString('utf8'), over: false };
+    if (size + value.length > limit) {
+      chunks.push(value.subarray(0, limit - size));
+      await reader.cancel();
+      return { text: Buffer.concat(chunks).toString('utf8'), over: true };
+    }
+    chunks.push(value);
+    size += value.length;
+  }
+}
+
+/** The body as a Node stream that fails with `tooLarge()` past `limit` bytes, closing the connection. */
+function limitedStream(body: ReadableStream<Uint8Array>, limit: number, tooLarge: () => Error): Readable {
+  let seen = 0;
+  const limiter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      seen += chunk.length;
+      if (seen > limit) callback(tooLarge());
+      else callback(null, chunk);
+    },
+  });
+  // pipeline destroys the source when the limiter fails; the error reaches whoever reads the limiter.
+  return pipeline(Readable.fromWeb(body), limiter, () => undefined);
+}
+
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024) return `${Math.round(bytes / (1024 * 1024))} MB`;
+  if (bytes >= 1024) return `${Math.round(bytes / 1024)} KB`;
+  return `${bytes} bytes`;
+}
+
 /** Origin and path only: queries may carry filters, and nothing after the path is needed to locate a failure. */
 function displayUrl(url: URL): string {
   return `${url.origin}${url.pathname}`;
@@ -334,7 +423,8 @@ export function vendorMessage(body: unknown): string | null {
     if (said === null && Array.isArray(record.errors)) said = record.errors.map((e) => vendorMessage(e) ?? '').join('; ');
   }
   if (typeof said !== 'string') return null;
-  const oneLine = said.replace(/<[^>]*>/g, ' ').replace(/\s+/g, ' ').trim();
+  // Bounded input and a tag pattern that cannot rescan: `<[^>]*>` over a run of `<` was quadratic.
+  const oneLine = said.slice(0, 2000).replace(/<[^<>]*>/g, ' ').replace(/\s+/g, ' ').trim();
   if (!oneLine) return null;
   return oneLine.length > 200 ? `${oneLine.slice(0, 197)}...` : oneLine;
 }

@@ -1,6 +1,18 @@
-export { apiKeyHeaderAuth, basicAuth, bearerAuth, secretsIn, tokenAuth, type Authenticator, type RequestToSign } from './auth.js';
+export {
+  apiKeyHeaderAuth,
+  basicAuth,
+  bearerAuth,
+  MIN_REDACTED_LENGTH,
+  redactSecrets,
+  secretsIn,
+  tokenAuth,
+  type Authenticator,
+  type RequestToSign,
+} from './auth.js';
 export {
   createHttpClient,
+  DEFAULT_RESPONSE_LIMITS,
+  ERROR_BODY_LIMIT_BYTES,
   vendorMessage,
   type HttpClient,
   type HttpClientOptions,
@@ -9,6 +21,7 @@ export {
   type HttpTuning,
   type NotFoundMeaning,
   type QueryValue,
+  type ResponseLimits,
 } from './client.js';
 export {
   nextLink,

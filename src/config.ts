@@ -65,6 +65,8 @@ const schema = z.object({
   VULNSYNC_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
   /** Longest wait a tool may ask for (Retry-After, rate-limit reset) before the next attempt; longer asks are cut to it. */
   VULNSYNC_MAX_TOOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+  /** How long a finished or failed fetch (and its staged rows) is kept, in hours; older ones are swept. */
+  VULNSYNC_FETCH_RETENTION_HOURS: z.coerce.number().min(5).max(24 * 365).default(48),
   VULNSYNC_ACTIVITY_SLOTS: z.coerce.number().int().min(1).max(1000).default(20),
   /** The ORM's connections (reimports, Operations, Records); each running reimport holds one. */
   VULNSYNC_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),

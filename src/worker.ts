@@ -4,16 +4,34 @@
  */
 import { fileURLToPath } from 'node:url';
 import { Worker } from '@temporalio/worker';
+import type pg from 'pg';
+import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
 import { loadConfig } from './config.js';
 import { outboundFrom } from './connectors/http/outbound.js';
 import { openDatabase, openPool } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
 import { createLogger } from './logger.js';
+import { sweepFetches } from './reimport/staging.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileSchedulesUntilDone } from './temporal/schedules.js';
 
 export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+
+const SWEEP_EVERY_MS = 60 * 60_000;
+
+/** Sweeps old fetches now and then every hour; a failed sweep is logged and tried again at the next. */
+function sweepFetchesEvery(pool: pg.Pool, retentionMs: number, logger: Logger): NodeJS.Timeout {
+  const sweep = () =>
+    sweepFetches(pool, new Date(Date.now() - retentionMs)).then(
+      (swept) => swept > 0 && logger.info({ swept }, 'old fetches and their staged rows swept'),
+      (err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'sweeping old fetches failed'),
+    );
+  void sweep();
+  const timer = setInterval(() => void sweep(), SWEEP_EVERY_MS);
+  timer.unref();
+  return timer;
+}
 
 export interface StartedWorker {
   worker: Worker;
@@ -59,7 +77,9 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   // them, never the worker.
   const reconciling = new AbortController();
   const reconciled = reconcileSchedulesUntilDone(client, orm, { taskQueue: config.VULNSYNC_TASK_QUEUE }, logger, reconciling.signal);
+  const sweeping = sweepFetchesEvery(pool, config.VULNSYNC_FETCH_RETENTION_HOURS * 3_600_000, logger);
   const run = worker.run().finally(async () => {
+    clearInterval(sweeping);
     reconciling.abort();
     await reconciled;
     await connection.close();

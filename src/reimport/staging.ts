@@ -198,6 +198,16 @@ export async function stagedPagesIntact(pool: pg.Pool, fetch: { id: string; page
   return Number(rows[0]?.n ?? 0) === fetch.itemCount && (rows[0]?.last_page ?? -1) < fetch.pages;
 }
 
+/**
+ * Deletes the fetches (and, through their trigger, the staged rows) last touched before `olderThan`: applied
+ * ones are done with, and failed or abandoned ones can no longer be resumed (a fetch's deadline is hours,
+ * the retention a day or more). Returns how many fetches went.
+ */
+export async function sweepFetches(pool: pg.Pool, olderThan: Date): Promise<number> {
+  const { rowCount } = await pool.query('delete from sync_fetch where coalesce(fetched_at, created_at) < $1', [olderThan]);
+  return rowCount ?? 0;
+}
+
 /** Empties a fetch that must start over: its staged rows go and its cursor returns to the start, together. */
 export async function discardStagedPages(pool: pg.Pool, fetchId: string): Promise<void> {
   await withClient(pool, (client) =>

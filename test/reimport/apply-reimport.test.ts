@@ -1,10 +1,12 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
 import { applyTriage } from '../../src/api/routes/findings.js';
 import { toFindingView } from '../../src/api/views.js';
 import type { HashField, NormalizedFinding } from '../../src/connectors/types.js';
 import { Finding } from '../../src/db/entities.js';
 import type { MatchingAlgorithm, Severity } from '../../src/domain.js';
 import { applyReimportSql } from '../../src/reimport/apply-reimport.js';
+import { sweepFetches } from '../../src/reimport/staging.js';
 import { canonicalHashInput, computeHashCode } from '../../src/reimport/hash.js';
 import { createReimportDatabase, HASH_FIELDS, type ReimportDatabase, type ReimportTarget } from './reimport-target.js';
 
@@ -287,6 +289,24 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
 
     // The same hostile answer the next day: everything matches, nothing is created twice or closed.
     expect((await sync(fx, hostile, { matching: 'unique_id_from_tool' })).counts).toEqual(counts({ untouched: 4 }));
+  });
+
+  it('sweeps fetches and their staged rows once they are older than the retention, applied or not', async () => {
+    const fx = await newTest();
+    const old = await db.createFetch(fx);
+    await db.stagePage({ fetchId: old, page: 0, findings: [item('1')], hashFields: HASH_FIELDS });
+    const recent = await db.createFetch(fx);
+    await db.stagePage({ fetchId: recent, page: 0, findings: [item('2')], hashFields: HASH_FIELDS });
+    const em = orm.em.fork();
+    await em.execute(`update sync_fetch set created_at = now() - interval '3 days', fetched_at = null where id = ?`, [old]);
+    const pool = new pg.Pool({ connectionString: orm.config.get('clientUrl') });
+    try {
+      expect(await sweepFetches(pool, new Date(Date.now() - 48 * 3_600_000))).toBe(1);
+    } finally {
+      await pool.end();
+    }
+    expect(await em.execute('select id from sync_fetch where id in (?, ?)', [old, recent])).toEqual([{ id: recent }]);
+    expect(await em.execute('select fetch_id from staged_finding where fetch_id in (?, ?)', [old, recent])).toEqual([{ fetch_id: recent }]);
   });
 
   it('records one action per touched finding', async () => {

@@ -27,7 +27,7 @@ const FINAL = new Set(['succeeded', 'failed', 'partial']);
  * server, a real worker and a real API process-in-process wired exactly as in production (startWorker,
  * startServer), and an API token.
  */
-export async function startTestStack(): Promise<TestStack> {
+export async function startTestStack(overrides: NodeJS.ProcessEnv = {}): Promise<TestStack> {
   const db = await createTestDatabase();
   const env: NodeJS.ProcessEnv = {
     ...process.env,
@@ -39,6 +39,7 @@ export async function startTestStack(): Promise<TestStack> {
     TEMPORAL_ADDRESS: testTemporalAddress(),
     TEMPORAL_NAMESPACE: 'default',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    ...overrides,
   };
   const temporal = await connectTestClient();
   const worker = await startWorker(env);

@@ -1,6 +1,7 @@
-import { ApplicationFailure, setCurrentDetails, workflowInfo } from '@temporalio/workflow';
+import { setCurrentDetails } from '@temporalio/workflow';
 import type { OperationTrigger } from '../domain.js';
-import { db, describeFailure, tool } from './shared.js';
+import { closingOnFailure, finishOperation, startOperation } from './operation.js';
+import { tool } from './shared.js';
 
 export interface ConnectorDiscoverInput {
   connectorId: string;
@@ -18,24 +19,12 @@ export interface ConnectorDiscoverResult {
 
 /** On-demand discovery: lists the tool's VEPs and reconciles the connector's Records, as an Operation. */
 export async function connectorDiscover(input: ConnectorDiscoverInput): Promise<ConnectorDiscoverResult> {
-  const info = workflowInfo();
-  const { operationId } = await db.startOperation({
-    operationId: input.operationId ?? null,
-    connectorId: input.connectorId,
-    type: 'discover',
-    trigger: input.trigger,
-    workflowId: info.workflowId,
-    runId: info.runId,
-  });
-  try {
+  const { operationId } = await startOperation({ operationId: input.operationId ?? null, connectorId: input.connectorId, type: 'discover', trigger: input.trigger });
+  return closingOnFailure({ operationId, messagePrefix: 'discover failed: ' }, async () => {
     const r = await tool.discoverRecords({ connectorId: input.connectorId });
     const summary = { discovered: r.discovered, created: r.created, mapped: r.mapped, missing: r.missing };
-    await db.finishOperation({ operationId, status: 'succeeded', summary });
+    await finishOperation({ operationId, status: 'succeeded', summary });
     setCurrentDetails(`discovered ${r.discovered}: ${r.created} new, ${r.mapped} auto-mapped, ${r.missing} missing`);
     return { operationId, ...summary };
-  } catch (err) {
-    const failure = describeFailure(err);
-    await db.finishOperation({ operationId, status: 'failed', error: failure });
-    throw ApplicationFailure.create({ type: failure.type, message: `discover failed: ${failure.message}`, nonRetryable: true });
-  }
+  });
 }

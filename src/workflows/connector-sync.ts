@@ -1,6 +1,5 @@
 import {
   ApplicationFailure,
-  CancellationScope,
   ParentClosePolicy,
   continueAsNew,
   defineQuery,
@@ -8,7 +7,6 @@ import {
   setCurrentDetails,
   setHandler,
   startChild,
-  workflowInfo,
 } from '@temporalio/workflow';
 import { WorkflowExecutionAlreadyStartedError } from '@temporalio/common';
 import type { OperationSummary } from '../db/entities.js';
@@ -16,6 +14,7 @@ import type { OperationTrigger } from '../domain.js';
 import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
 import { recordSyncWorkflowId } from '../workflow-ids.js';
 import { recordSync } from './record-sync.js';
+import { closingOnFailure, finishOperation, startOperation } from './operation.js';
 import { db, describeFailure, tool } from './shared.js';
 
 /** State carried across continue-as-new; ids and counts only. */
@@ -58,9 +57,6 @@ const PAGE_SIZE = 100;
  * Records keep a small history. One failed Record makes the Operation `partial`, never a lost run.
  */
 export async function connectorSync(input: ConnectorSyncInput): Promise<ConnectorSyncResult> {
-  const info = workflowInfo();
-  const concurrency = Math.max(1, input.concurrency ?? 4);
-  const recordsPerRun = Math.max(concurrency, input.recordsPerRun ?? 500);
   let state: ConnectorSyncState;
   const inFlight = new Map<string, Promise<void>>();
   const progress = () => ({ ...state?.summary, inFlight: inFlight.size, failures: state?.failures.length ?? 0 });
@@ -69,29 +65,28 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
   if (input.state) {
     state = input.state;
   } else {
-    const { operationId, deferTo } = await db.startOperation({
-      operationId: input.operationId ?? null,
-      connectorId: input.connectorId,
-      type: 'sync',
-      trigger: input.trigger,
-      workflowId: info.workflowId,
-      runId: info.runId,
-    });
+    const { operationId, deferTo } = await startOperation({ operationId: input.operationId ?? null, connectorId: input.connectorId, type: 'sync', trigger: input.trigger });
     if (deferTo) {
       setCurrentDetails(`skipped: a sync of this connector is already running (${deferTo.workflowId})`);
       return { operationId, status: 'skipped', summary: {} };
     }
     state = { operationId, tool: '', afterId: null, summary: { records: 0, recordsSucceeded: 0, recordsFailed: 0, recordsSkipped: 0, fetched: 0, created: 0, closed: 0, reactivated: 0, untouched: 0, updated: 0 }, failures: [] };
+  }
+  return closingOnFailure({ operationId: state.operationId, summary: () => state.summary }, () => syncRecords(input, state, inFlight));
+}
+
+/** Discovers (in the first run), then syncs the next records in a bounded window; continues as new or finishes. */
+async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState, inFlight: Map<string, Promise<void>>): Promise<ConnectorSyncResult> {
+  const concurrency = Math.max(1, input.concurrency ?? 4);
+  const recordsPerRun = Math.max(concurrency, input.recordsPerRun ?? 500);
+  if (!input.state) {
     try {
       const discovered = await tool.discoverRecords({ connectorId: input.connectorId });
       state.tool = discovered.tool;
       state.summary.discovered = discovered.discovered;
     } catch (err) {
-      const failure = isCancellation(err) ? { type: 'CANCELLED', message: 'the run was cancelled' } : describeFailure(err);
-      await CancellationScope.nonCancellable(() =>
-        db.finishOperation({ operationId, status: 'failed', summary: state.summary, error: failure }),
-      );
       if (isCancellation(err)) throw err;
+      const failure = describeFailure(err);
       throw ApplicationFailure.create({ type: failure.type, message: `discover failed: ${failure.message}`, nonRetryable: true });
     }
   }
@@ -143,8 +138,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
 
   let startedThisRun = 0;
   let exhausted = false;
-  try {
-    while (!exhausted && startedThisRun < recordsPerRun) {
+  while (!exhausted && startedThisRun < recordsPerRun) {
       const page = await db.listSyncableRecords({
         connectorId: input.connectorId,
         afterId: state.afterId,
@@ -161,15 +155,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
         setCurrentDetails(`${summary.records} records started, ${summary.recordsFailed} failed`);
       }
     }
-    await Promise.all(inFlight.values());
-  } catch (err) {
-    if (isCancellation(err)) {
-      await CancellationScope.nonCancellable(() =>
-        db.finishOperation({ operationId: state.operationId, status: 'failed', summary, error: { type: 'CANCELLED', message: 'the run was cancelled' } }),
-      );
-    }
-    throw err;
-  }
+  await Promise.all(inFlight.values());
 
   if (!exhausted) {
     return continueAsNew<typeof connectorSync>({ ...input, state });
@@ -177,7 +163,7 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
 
   const failed = summary.recordsFailed ?? 0;
   const status = failed === 0 ? 'succeeded' : failed === summary.records ? 'failed' : 'partial';
-  await db.finishOperation({
+  await finishOperation({
     operationId: state.operationId,
     status,
     summary,

@@ -1,7 +1,8 @@
-import { ApplicationFailure, CancellationScope, defineQuery, isCancellation, setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
+import { defineQuery, setCurrentDetails, setHandler, upsertSearchAttributes, uuid4 } from '@temporalio/workflow';
 import type { ImportCounts, OperationTrigger } from '../domain.js';
 import { ProductIdKey } from '../search-attributes.js';
 import type { ApplyReimportResult, FetchFindingsResult } from '../activities/index.js';
+import { closingOnFailure, finishOperation, startOperation } from './operation.js';
 import { db, describeFailure, reimport, tool } from './shared.js';
 
 /** Fetches of one run before a fetch whose staging keeps going missing fails the run. */
@@ -44,29 +45,29 @@ export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResu
   const progress: RecordSyncProgress = { phase: 'preparing' };
   setHandler(progressQuery, () => progress);
 
-  const info = workflowInfo();
   const ownOperation = !input.parentOperationId;
   const operationId = ownOperation
-    ? (
-        await db.startOperation({
-          operationId: input.operationId ?? null,
-          connectorId: input.connectorId,
-          recordId: input.recordId,
-          type: 'sync',
-          trigger: input.trigger,
-          workflowId: info.workflowId,
-          runId: info.runId,
-        })
-      ).operationId
+    ? (await startOperation({ operationId: input.operationId ?? null, connectorId: input.connectorId, recordId: input.recordId, type: 'sync', trigger: input.trigger }))
+        .operationId
     : input.parentOperationId!;
+  const closing = {
+    operationId: ownOperation ? operationId : null,
+    summary: () => ({ records: 1, recordsFailed: 1 }),
+    onFailure: async (failure: { type: string; message: string }) => {
+      progress.phase = 'failed';
+      progress.error = failure;
+      setCurrentDetails(`failed: ${failure.type} — ${failure.message}`);
+      await db.recordSyncOutcome({ recordId: input.recordId, status: 'failed', errorType: failure.type });
+    },
+  };
 
-  try {
+  return closingOnFailure(closing, async () => {
     const prepared = await db.prepareRecordSync({ connectorId: input.connectorId, recordId: input.recordId });
     setCurrentDetails(`**${prepared.tool}** · ${prepared.connectorLabel} · record _${prepared.recordName}_`);
     if (!prepared.syncable || !prepared.testId) {
       progress.phase = 'skipped';
-      if (ownOperation) await db.finishOperation({ operationId, status: 'succeeded', summary: { records: 1, recordsSkipped: 1 } });
-      return { status: 'skipped', reason: prepared.reason };
+      if (ownOperation) await finishOperation({ operationId, status: 'succeeded', summary: { records: 1, recordsSkipped: 1, skippedRecords: [{ recordId: input.recordId, reason: prepared.reason ?? 'not syncable' }] } });
+      return { status: 'skipped' as const, reason: prepared.reason };
     }
     if (prepared.productId) upsertSearchAttributes([{ key: ProductIdKey, value: prepared.productId }]);
 
@@ -95,21 +96,8 @@ export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResu
         `${c.created} created, ${c.closed} closed, ${c.reactivated} reactivated, ${c.updated} updated, ${c.untouched} untouched`,
     );
     if (ownOperation) {
-      await db.finishOperation({ operationId, status: 'succeeded', summary: { records: 1, recordsSucceeded: 1, fetched: fetched.items, ...c } });
+      await finishOperation({ operationId, status: 'succeeded', summary: { records: 1, recordsSucceeded: 1, fetched: fetched.items, ...c } });
     }
-    return { status: 'succeeded', importId: applied.importId, items: fetched.items, counts: c };
-  } catch (err) {
-    const failure = isCancellation(err) ? { type: 'CANCELLED', message: 'the run was cancelled' } : describeFailure(err);
-    progress.phase = 'failed';
-    progress.error = failure;
-    setCurrentDetails(`failed: ${failure.type} — ${failure.message}`);
-    await CancellationScope.nonCancellable(async () => {
-      await db.recordSyncOutcome({ recordId: input.recordId, status: 'failed', errorType: failure.type });
-      if (ownOperation) {
-        await db.finishOperation({ operationId, status: 'failed', summary: { records: 1, recordsFailed: 1 }, error: failure });
-      }
-    });
-    if (isCancellation(err)) throw err;
-    throw ApplicationFailure.create({ type: failure.type, message: failure.message, nonRetryable: true });
-  }
+    return { status: 'succeeded' as const, importId: applied.importId, items: fetched.items, counts: c };
+  });
 }

@@ -16,8 +16,13 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function createConnector(label: string): Promise<string> {
-  const res = await stack.call('POST', '/api/v1/connectors', { tool: 'dependency_track', label, location: tool.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
+const afterThis: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const close of afterThis.splice(0)) await close();
+});
+
+async function createConnector(label: string, on: DependencyTrackFake = tool): Promise<string> {
+  const res = await stack.call('POST', '/api/v1/connectors', { tool: 'dependency_track', label, location: on.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
   expect(res.status).toBe(201);
   return res.body.id;
 }
@@ -49,6 +54,59 @@ describe('connectorSync', () => {
 
     const op = await stack.waitForOperation(result.operationId);
     expect(op).toMatchObject({ status: 'succeeded', trigger: 'manual', summary: { records: 7, created: 14 } });
+  });
+
+  it('one sync per connector: a scheduled run and a manual request at the same moment make one sync, the other defers', async () => {
+    // A tool of its own, so the connector has exactly this one project.
+    const own = await startDependencyTrackFake();
+    afterThis.push(() => own.close());
+    const project = dtProject({ name: 'at-once', version: '1' });
+    own.state.projects.push(project);
+    own.state.findings[project.uuid] = [dtFinding(project, { name: 'minimist', version: '1.2.0' }, { vulnId: 'CVE-2021-44906', severity: 'CRITICAL' })];
+    const connectorId = await createConnector('at-once', own);
+    const schedule = stack.temporal.client.schedule.getHandle(connectorScheduleId(connectorId));
+    const [, manual] = await Promise.all([schedule.trigger(), stack.call('POST', `/api/v1/connectors/${connectorId}/sync`)]);
+    expect(manual.status).toBe(202);
+
+    // Wait for every connector sync of this connector to finish, however they were started.
+    const runs = async () => {
+      const found = [];
+      for await (const run of stack.temporal.client.workflow.list({ query: `WorkflowType = 'connectorSync' AND ConnectorId = '${connectorId}'` })) found.push(run);
+      return found;
+    };
+    let all = await runs();
+    for (let i = 0; i < 100 && (all.length < 2 || all.some((r) => r.status.name === 'RUNNING')); i++) {
+      await new Promise((r) => setTimeout(r, 200));
+      all = await runs();
+    }
+    expect(all).toHaveLength(2);
+    const results = await Promise.all(all.map((r) => stack.temporal.client.workflow.getHandle(r.workflowId, r.runId).result()));
+    expect(results.map((r) => r.status).sort()).toEqual(['skipped', 'succeeded']);
+
+    // One Operation, one fetch of the record, one finding.
+    const ops = (await stack.call('GET', `/api/v1/operations?connectorId=${connectorId}&type=sync`)).body.items;
+    expect(ops).toHaveLength(1);
+    expect(ops[0]).toMatchObject({ status: 'succeeded', summary: { records: 1, created: 1 } });
+    expect(own.state.requests.filter((r) => r.path.startsWith('/api/v1/finding/'))).toHaveLength(1);
+    expect((await stack.call('GET', `/api/v1/findings?connectorId=${connectorId}`)).body.items).toHaveLength(1);
+  });
+
+  it('a worker whose schedule reconciliation fails keeps polling and retries it in the background', async () => {
+    const connectorId = await createConnector('unschedulable');
+    // A timezone Temporal refuses: the schedule cannot be written until it is fixed.
+    await stack.orm.em.fork().execute(`update connector set schedule_timezone = 'Mars/Olympus_Mons' where id = ?`, [connectorId]);
+    const second = await startWorker(stack.env);
+    try {
+      const settled = await Promise.race([second.schedulesReconciled.then(() => 'reconciled'), new Promise((r) => setTimeout(() => r('still retrying'), 3_000))]);
+      expect(settled).toBe('still retrying');
+      // Meanwhile the worker works: a sync of another connector completes on this task queue.
+      const other = await createConnector('while-retrying');
+      const started = await stack.call('POST', `/api/v1/connectors/${other}/sync`);
+      expect((await stack.waitForOperation(started.body.operationId)).status).toMatch(/succeeded|partial/);
+    } finally {
+      await stack.orm.em.fork().execute(`update connector set schedule_timezone = 'UTC' where id = ?`, [connectorId]);
+      await second.shutdown();
+    }
   });
 
   it('the worker reconciles schedules at start: restores a missing one, removes one whose connector is gone', async () => {

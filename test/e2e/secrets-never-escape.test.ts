@@ -1,0 +1,157 @@
+import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { Client, Connection } from '@temporalio/client';
+import { createApiToken } from '../../src/api/tokens.js';
+import { connectors } from '../../src/connectors/index.js';
+import { findFreePort, startService, type ServiceProcess } from '../../src/devstack/processes.js';
+import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
+import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
+import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
+import { createTestDatabase, type TestDatabase } from '../support/database.js';
+import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
+
+/**
+ * Connector secrets never escape (SPEC §8, CONVENTIONS): after a full scenario with every connector — check,
+ * discover, sync, a tool echoing the secret in its error answer, a rejected secret — no secret appears in
+ * any Temporal history (as `temporal workflow show` prints it), in the worker's or the API's log (real
+ * processes, at debug level), or in any API answer.
+ */
+const execFileAsync = promisify(execFile);
+let db: TestDatabase;
+let worker: ServiceProcess;
+let api: ServiceProcess;
+let apiUrl: string;
+let token: string;
+let temporal: Client;
+let dt: DependencyTrackFake;
+let gh: GitHubFake;
+const logs: string[] = [];
+const answers: string[] = [];
+const taskQueue = uniqueTaskQueue('secrets');
+
+async function waitFor(what: string, check: () => Promise<boolean> | boolean, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms; logs:\n${logs.slice(-30).join('\n')}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+beforeAll(async () => {
+  db = await createTestDatabase();
+  const port = await findFreePort();
+  apiUrl = `http://127.0.0.1:${port}`;
+  const env = {
+    ...process.env,
+    DATABASE_URL: db.url,
+    VULNSYNC_SECRET_KEY: randomBytes(32).toString('base64'),
+    VULNSYNC_TASK_QUEUE: taskQueue,
+    VULNSYNC_API_HOST: '127.0.0.1',
+    VULNSYNC_API_PORT: String(port),
+    TEMPORAL_ADDRESS: testTemporalAddress(),
+    TEMPORAL_NAMESPACE: 'default',
+    LOG_LEVEL: 'debug',
+  };
+  const onLine = (name: string) => (line: string) => logs.push(`[${name}] ${line}`);
+  worker = startService('worker', ['npm', 'run', '-s', 'worker'], { cwd: process.cwd(), env, onLine: onLine('worker') });
+  api = startService('api', ['npm', 'run', '-s', 'api'], { cwd: process.cwd(), env, onLine: onLine('api') });
+  await waitFor('the API answering', () => fetch(`${apiUrl}/readyz`).then((r) => r.ok, () => false));
+  await waitFor('the worker polling', () => logs.some((l) => l.includes('worker started')), 120_000);
+  token = (await createApiToken(db.orm.em.fork(), 'secrets-scan')).token;
+  temporal = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }), namespace: 'default' });
+  dt = await startDependencyTrackFake();
+  gh = await startGitHubFake();
+}, 180_000);
+
+afterAll(async () => {
+  await api?.stop();
+  await worker?.stop();
+  await temporal?.connection.close();
+  await dt?.close();
+  await gh?.close();
+  await db?.drop();
+});
+
+async function call(method: string, path: string, body?: unknown) {
+  const res = await fetch(`${apiUrl}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  answers.push(`${method} ${path} ${res.status} ${text}`);
+  return { status: res.status, body: text ? JSON.parse(text) : undefined };
+}
+
+async function runAndWait(path: string) {
+  const started = await call('POST', path);
+  expect(started.status).toBe(202);
+  let op: any;
+  await waitFor(`${path} to finish`, async () => {
+    op = (await call('GET', `/api/v1/operations/${started.body.operationId}`)).body;
+    return ['succeeded', 'failed', 'partial'].includes(op.status);
+  });
+  return op;
+}
+
+/** Every scenario step a connector takes; `echoSecret` makes the tool answer an error that repeats the secret. */
+async function scenario(tool: string, location: string, secret: string, settings: Record<string, unknown>, echoSecret: (secret: string) => void) {
+  const created = await call('POST', '/api/v1/connectors', { tool, label: `scan-${tool}`, location, secret, settings, autoMap: true });
+  expect(created.status).toBe(201);
+  const id = created.body.id as string;
+  expect((await call('POST', `/api/v1/connectors/${id}/check`)).status).toBe(200);
+  expect((await runAndWait(`/api/v1/connectors/${id}/sync`)).status).toBe('succeeded');
+  echoSecret(secret);
+  const echoed = await runAndWait(`/api/v1/connectors/${id}/sync`);
+  expect(echoed.status).not.toBe('succeeded');
+  const wrong = `${secret.slice(0, 4)}Rejected${randomBytes(12).toString('hex')}`;
+  expect((await call('PATCH', `/api/v1/connectors/${id}`, { secret: wrong })).status).toBe(200);
+  expect((await call('POST', `/api/v1/connectors/${id}/check`)).status).toBe(422);
+  expect((await runAndWait(`/api/v1/connectors/${id}/sync`)).error.type).toBe('AUTH_REJECTED');
+  for (const path of ['/api/v1/connectors', `/api/v1/connectors/${id}`, `/api/v1/connectors/${id}/schedule`, '/api/v1/records', '/api/v1/operations', '/api/v1/findings?limit=500', '/api/v1/tools']) {
+    expect((await call('GET', path)).status).toBe(200);
+  }
+  return [secret, wrong];
+}
+
+it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
+  // Every connector vulnsync ships takes part; a new one must be added here.
+  expect(Object.keys(connectors).sort()).toEqual(['dependency_track', 'github']);
+
+  const project = dtProject({ name: 'scanned', version: '1' });
+  dt.state.projects.push(project);
+  dt.state.findings[project.uuid] = [dtFinding(project, { name: 'lodash', version: '4.17.15' }, { vulnId: 'CVE-2021-23337', severity: 'HIGH' })];
+  const dtSecrets = await scenario('dependency_track', dt.url, DEFAULT_DT_API_KEY, {}, (secret) =>
+    dt.inject({ match: '/api/v1/finding', times: 20, respond: { status: 400, body: { message: `invalid request with key ${secret}` } } }),
+  );
+
+  gh.state.orgs.push('scan');
+  const repo = ghRepo('scan', 'app');
+  gh.state.repos.push(repo);
+  gh.state.alerts[repo.id] = { codeScanning: [codeScanningAlert(repo, 1)], dependabot: [], secretScanning: [] };
+  const ghSecrets = await scenario('github', gh.url, DEFAULT_GITHUB_TOKEN, { owner: 'scan' }, (secret) =>
+    gh.inject({ match: '/repos/scan/app/code-scanning', times: 20, respond: { status: 400, body: { message: `Bad credentials: token ${secret} is malformed` } } }),
+  );
+
+  const cli = await ensureTemporalCli();
+  const histories: string[] = [];
+  for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
+    const { stdout } = await execFileAsync(cli, ['workflow', 'show', '--workflow-id', run.workflowId, '--run-id', run.runId, '--output', 'json', '--address', testTemporalAddress()], {
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    histories.push(stdout);
+  }
+  expect(histories.length).toBeGreaterThanOrEqual(8);
+
+  const everywhere = { histories: histories.join('\n'), logs: logs.join('\n'), answers: answers.join('\n') };
+  // The scan sees what it should: the runs, their logs and the answers are all there.
+  expect(everywhere.histories).toContain('AUTH_REJECTED');
+  expect(everywhere.logs).toContain('request');
+  // The tools' echoes of the secrets did reach the operations, redacted.
+  expect(everywhere.answers).toMatch(/key \[redacted\]/);
+  expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
+  for (const secret of [...dtSecrets, ...ghSecrets]) {
+    for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
+  }
+}, 240_000);

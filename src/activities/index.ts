@@ -5,7 +5,7 @@ import { activeOperation, lockConnector } from '../temporal/runs.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
-import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type ToolConnector } from '../connectors/types.js';
+import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type FetchCursor, type RecordPage, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
 import type { Outbound } from '../connectors/http/outbound.js';
 import { openConnectorSecret, type SecretBox } from '../db/secrets.js';
@@ -14,7 +14,7 @@ import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } f
 import { applyReimportSql } from '../reimport/apply-reimport.js';
 import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reimport/staging.js';
 import { toActivityFailure } from './failures.js';
-import { reconcileRecords, testFor, type ReconcileResult } from './records.js';
+import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from './records.js';
 
 export interface ActivityDeps {
   orm: MikroORM;
@@ -136,15 +136,40 @@ async function insertOperation(em: EntityManager, input: StartOperationInput): P
 
 const HEARTBEAT_EVERY_MS = 5_000;
 
-/** Runs `work` while heartbeating every few seconds (Temporal throttles what it sends). */
-async function whileHeartbeating<T>(work: () => Promise<T>): Promise<T> {
+/**
+ * Runs `work` while heartbeating every few seconds (Temporal throttles what it sends), with `details` when
+ * given: the last heartbeat's details are what a retried attempt resumes from.
+ */
+async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
   const ctx = Context.current();
-  const timer = setInterval(() => ctx.heartbeat(), HEARTBEAT_EVERY_MS);
+  const timer = setInterval(() => ctx.heartbeat(details?.()), HEARTBEAT_EVERY_MS);
   try {
     return await work();
   } finally {
     clearInterval(timer);
   }
+}
+
+/** Where a discovery is, kept in its heartbeat: a retried attempt goes on from there. */
+interface DiscoveryProgress {
+  /** When the discovery began: every Record it lists gets it as last_discovered_at, and mapped ones older than it are missing. */
+  startedAt: string;
+  cursor: FetchCursor | null;
+  /** Every page is reconciled; only marking the missing is left. */
+  listed: boolean;
+  counts: { discovered: number; created: number; mapped: number; rejected: number };
+}
+
+function isDiscoveryProgress(value: unknown): value is DiscoveryProgress {
+  const v = value as DiscoveryProgress | null | undefined;
+  return typeof v?.startedAt === 'string' && !Number.isNaN(Date.parse(v.startedAt)) && typeof v.listed === 'boolean' && typeof v.counts === 'object';
+}
+
+/** A listing of a connector that cannot resume, as one page. */
+async function* asOnePage(records: AsyncIterable<DiscoveredRecord>): AsyncIterable<RecordPage> {
+  const all: DiscoveredRecord[] = [];
+  for await (const record of records) all.push(record);
+  yield { records: all, cursor: null };
 }
 
 export function createActivityGroups(deps: ActivityDeps) {
@@ -187,9 +212,9 @@ export function createActivityGroups(deps: ActivityDeps) {
    * Calls the tool, heartbeating all along: a slow page or an in-process wait keeps the activity alive, while
    * a dead worker is noticed within the heartbeat timeout instead of holding the record until start-to-close.
    */
-  async function callTool<T>(work: () => Promise<T>): Promise<T> {
+  async function callTool<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
     try {
-      return await whileHeartbeating(work);
+      return await whileHeartbeating(work, details);
     } catch (err) {
       throw toActivityFailure(err, deps.maxToolWaitMs);
     }
@@ -250,16 +275,32 @@ export function createActivityGroups(deps: ActivityDeps) {
     async discoverRecords(input: DiscoverRecordsInput): Promise<DiscoverRecordsResult> {
       const em = deps.orm.em.fork();
       const { connector, plugin, config } = await connectorWithConfig(em, input.connectorId);
-      const discovered = await callTool(async () => {
-        const all: DiscoveredRecord[] = [];
-        for await (const vep of plugin.discover(config, connectorContext())) {
-          all.push(vep);
-          Context.current().heartbeat({ discovered: all.length });
-        }
-        return all;
-      });
-      const result = await reconcileRecords(em, connector, discovered, new Date());
-      return { ...result, tool: connector.tool };
+      // A retried attempt resumes after the last page the one before reconciled (its heartbeat says which).
+      const last: unknown = Context.current().info.heartbeatDetails;
+      const progress: DiscoveryProgress = isDiscoveryProgress(last) ? last : {
+        startedAt: new Date().toISOString(),
+        cursor: null,
+        listed: false,
+        counts: { discovered: 0, created: 0, mapped: 0, rejected: 0 },
+      };
+      const startedAt = new Date(progress.startedAt);
+      if (!progress.listed) {
+        // Waits the tool asks for heartbeat the progress too, so the last heartbeat always says where to resume.
+        const ctx = connectorContext({ onWait: () => Context.current().heartbeat(progress) });
+        const pages = plugin.discoverPages ? plugin.discoverPages(config, progress.cursor, ctx) : asOnePage(plugin.discover(config, ctx));
+        await callTool(async () => {
+          for await (const page of pages) {
+            const reconciled = await reconcileRecordPage(em.fork(), connector, page.records, startedAt);
+            for (const key of ['discovered', 'created', 'mapped', 'rejected'] as const) progress.counts[key] += reconciled[key] ?? 0;
+            progress.cursor = page.cursor;
+            Context.current().heartbeat(progress);
+          }
+        }, () => progress);
+        progress.listed = true;
+        Context.current().heartbeat(progress);
+      }
+      const missing = await markMissing(em, connector.id, startedAt);
+      return { ...progress.counts, missing, tool: connector.tool };
     },
 
     /** A page of the connector's syncable (mapped, `good`) Records, in id order. */

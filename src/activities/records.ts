@@ -64,28 +64,22 @@ export interface ReconcileResult {
 }
 
 /**
- * Reconciles the connector's Records with what the tool listed (SPEC §3): new VEPs become `new` Records
- * (or `good`, mapped to a same-named Product, with auto-map on); seen ones refresh name and
- * last_discovered_at; mapped ones the tool no longer lists become `missing`; ignored ones stay ignored;
- * nothing is deleted.
+ * Reconciles one page of what the tool listed with the connector's Records (SPEC §3): new VEPs become
+ * `new` Records (or `good`, mapped to a same-named Product, with auto-map on); seen ones refresh name and
+ * `last_discovered_at` (set to the discovery's start, `now`, on every page); ignored ones stay ignored;
+ * nothing is deleted. Counts only `created`, `mapped` and `rejected`; `markMissing` ends the discovery.
  */
-export async function reconcileRecords(
-  em: EntityManager,
-  connector: Connector,
-  discovered: DiscoveredRecord[],
-  now: Date,
-): Promise<ReconcileResult> {
-  const result: ReconcileResult = { discovered: discovered.length, created: 0, mapped: 0, missing: 0 };
-  const existing = new Map((await em.find(ToolRecord, { connector: connector.id })).map((r) => [r.externalId, r]));
-  const seen = new Set<string>();
-  for (const listed of discovered) {
-    const vep = storableRecord(listed);
-    if (!vep) {
-      result.rejected = (result.rejected ?? 0) + 1;
-      continue;
-    }
-    if (seen.has(vep.externalId)) continue;
-    seen.add(vep.externalId);
+export async function reconcileRecordPage(em: EntityManager, connector: Connector, listed: DiscoveredRecord[], now: Date): Promise<ReconcileResult> {
+  const result: ReconcileResult = { discovered: listed.length, created: 0, mapped: 0, missing: 0, rejected: 0 };
+  const veps = new Map<string, DiscoveredRecord>();
+  for (const item of listed) {
+    const vep = storableRecord(item);
+    if (vep) veps.set(vep.externalId, vep);
+    else result.rejected!++;
+  }
+  if (veps.size === 0) return result;
+  const existing = new Map((await em.find(ToolRecord, { connector: connector.id, externalId: { $in: [...veps.keys()] } })).map((r) => [r.externalId, r]));
+  for (const vep of veps.values()) {
     let record = existing.get(vep.externalId);
     if (!record) {
       record = em.create(ToolRecord, {
@@ -111,12 +105,11 @@ export async function reconcileRecords(
       result.mapped++;
     }
   }
-  for (const record of existing.values()) {
-    if (!seen.has(record.externalId) && record.state === 'good') {
-      record.state = 'missing';
-      result.missing++;
-    }
-  }
   await em.flush();
   return result;
+}
+
+/** Ends a discovery that started at `startedAt`: mapped Records it did not list become `missing`. Returns how many. */
+export async function markMissing(em: EntityManager, connectorId: string, startedAt: Date): Promise<number> {
+  return em.nativeUpdate(ToolRecord, { connector: connectorId, state: 'good', lastDiscoveredAt: { $lt: startedAt } }, { state: 'missing' });
 }

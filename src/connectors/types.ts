@@ -51,6 +51,17 @@ export interface DiscoveredRecord {
   metadata: Record<string, unknown>;
 }
 
+/** One page of a tool's VEPs and the cursor to resume after it (null on the last page). */
+export interface RecordPage {
+  records: DiscoveredRecord[];
+  cursor: FetchCursor | null;
+}
+
+/** Every VEP of a paged listing, one after the other (a connector's `discover` from its `discoverPages`). */
+export async function* recordsOfPages(pages: AsyncIterable<RecordPage>): AsyncIterable<DiscoveredRecord> {
+  for await (const page of pages) yield* page.records;
+}
+
 /** What fetchFindings needs to know of a Record. */
 export interface RecordRef {
   externalId: string;
@@ -134,6 +145,11 @@ export interface ToolConnector<Settings = Record<string, unknown>> {
   check(config: ConnectorConfig<Settings>, ctx: ConnectorContext): Promise<void>;
   /** Yields every VEP the tool has. */
   discover(config: ConnectorConfig<Settings>, ctx: ConnectorContext): AsyncIterable<DiscoveredRecord>;
+  /**
+   * The same listing page by page, each with the cursor to resume after it (null after the last), so a
+   * discovery retried after a failed page resumes there. Connectors without it are listed in one go.
+   */
+  discoverPages?(config: ConnectorConfig<Settings>, startAt: FetchCursor | null, ctx: ConnectorContext): AsyncIterable<RecordPage>;
   /**
    * Yields pages of the record's *current* findings (fixed/closed items are not current). Starting from
    * `cursor` (a value an earlier page yielded) continues after that page. A 404 of the record is RECORD_MISSING.

@@ -60,3 +60,19 @@ it('auto-maps a project whose name is longer than a Product name, with NUL and a
     await fresh.close();
   }
 });
+
+it('a discovery whose page fails past the in-process retries resumes at that page on the next attempt', async () => {
+  const fresh = await startDependencyTrackFake();
+  try {
+    fresh.state.projects.push(...Array.from({ length: 350 }, (_, i) => dtProject({ name: `resumed-${i}`, version: '1' })));
+    fresh.inject({ match: '/api/v1/project', query: { pageNumber: '3', pageSize: '100' }, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
+    const created = await stack.call('POST', '/api/v1/connectors', { tool: 'dependency_track', label: 'resumed', location: fresh.url, secret: DEFAULT_DT_API_KEY });
+    const started = await stack.call('POST', `/api/v1/connectors/${created.body.id}/discover`);
+    const op = await stack.waitForOperation(started.body.operationId, 60_000);
+    expect(op).toMatchObject({ status: 'succeeded', summary: { discovered: 350, created: 350, missing: 0 } });
+    const listed = (page: string) => fresh.state.requests.filter((r) => r.path === '/api/v1/project' && r.query.pageSize === '100' && r.query.pageNumber === page).length;
+    expect([listed('1'), listed('2'), listed('3'), listed('4')]).toEqual([1, 1, 4, 1]);
+  } finally {
+    await fresh.close();
+  }
+}, 90_000);

@@ -11,7 +11,7 @@ import {
   type ResponseLimits,
 } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
-import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
+import { RESTART_FETCH, recordsOfPages, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
 import { dtFinding, dtProject } from './api.js';
 import { findingFromDependencyTrack, projectToRecord } from './mapping.js';
 
@@ -92,17 +92,31 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
       }
     },
 
-    async *discover(config, ctx) {
+    discover(config, ctx) {
+      return recordsOfPages(this.discoverPages!(config, null, ctx));
+    },
+
+    async *discoverPages(config, startAt, ctx) {
       const settings = parseSettings(dependencyTrackSettings, config.settings, TOOL_NAME);
       const http = clientFor(config);
       const pages = paginateByPageNumber<unknown>(
         http,
         { path: '/api/v1/project', query: settings.includeInactive ? {} : { excludeInactive: true } },
         ctx,
-        { pageParam: 'pageNumber', sizeParam: 'pageSize', pageSize: projectPageSize, firstPage: 1, totalHeader: 'X-Total-Count' },
+        {
+          pageParam: 'pageNumber',
+          sizeParam: 'pageSize',
+          pageSize: projectPageSize,
+          firstPage: 1,
+          startAt: typeof startAt?.page === 'number' ? startAt.page : null,
+          totalHeader: 'X-Total-Count',
+        },
       );
       for await (const page of pages) {
-        for (const item of page.items) yield projectToRecord(parseToolItem(dtProject, item, TOOL_NAME, 'a project'));
+        yield {
+          records: page.items.map((item) => projectToRecord(parseToolItem(dtProject, item, TOOL_NAME, 'a project'))),
+          cursor: page.next === null ? null : { page: page.next },
+        };
       }
     },
 

@@ -16,7 +16,7 @@ import {
   type ResponseLimits,
 } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
-import type { ConnectorConfig, ConnectorContext, FetchCursor, FindingPage, NormalizedFinding, RecordRef, ToolConnector } from '../types.js';
+import { recordsOfPages, type ConnectorConfig, type ConnectorContext, type FetchCursor, type FindingPage, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
 import { ghCodeScanningAlert, ghDependabotAlert, ghRepository, ghSecretScanningAlert } from './api.js';
 import {
   findingFromCodeScanningAlert,
@@ -192,16 +192,21 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
       }
     },
 
-    async *discover(config, ctx) {
+    discover(config, ctx) {
+      return recordsOfPages(this.discoverPages!(config, null, ctx));
+    },
+
+    async *discoverPages(config, startAt, ctx) {
       const settings = parseSettings(githubSettings, config.settings, TOOL_NAME);
       const http = clientFor(config);
       const owner = settings.owner.toLowerCase();
-      for await (const page of paginateByLinkHeader<unknown>(http, listingRequest(settings), ctx)) {
-        for (const item of page.items) {
-          const repo = parseToolItem(ghRepository, item, TOOL_NAME, 'a repository');
-          if (settings.ownerType === 'user' && repo.owner.login.toLowerCase() !== owner) continue;
-          yield repositoryToRecord(repo);
-        }
+      const resumeAt = typeof startAt?.next === 'string' ? startAt.next : null;
+      for await (const page of paginateByLinkHeader<unknown>(http, listingRequest(settings), ctx, { startAt: resumeAt })) {
+        const repos = page.items.map((item) => parseToolItem(ghRepository, item, TOOL_NAME, 'a repository'));
+        yield {
+          records: repos.filter((repo) => settings.ownerType !== 'user' || repo.owner.login.toLowerCase() === owner).map(repositoryToRecord),
+          cursor: page.next === null ? null : { next: page.next },
+        };
       }
     },
 

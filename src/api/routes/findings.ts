@@ -73,6 +73,7 @@ export function findingRoutes(): Route[] {
       method: 'get',
       path: '/api/v1/findings',
       operationId: 'listFindings',
+      scope: 'read',
       tag: 'Findings',
       summary: 'List findings (without their raw item)',
       query: pageQuery.extend({
@@ -113,6 +114,7 @@ export function findingRoutes(): Route[] {
       method: 'get',
       path: '/api/v1/findings/:id',
       operationId: 'getFinding',
+      scope: 'read',
       tag: 'Findings',
       summary: "Get a finding with the tool's raw item",
       params: findingIdParams,
@@ -127,6 +129,8 @@ export function findingRoutes(): Route[] {
       method: 'patch',
       path: '/api/v1/findings/:id',
       operationId: 'triageFinding',
+      scope: 'operate',
+      audit: { action: 'finding.triage', target: 'finding' },
       tag: 'Findings',
       summary: "A person's triage (false positive, risk accepted, out of scope) and edits (severity, description, mitigation)",
       description:
@@ -148,6 +152,7 @@ export function findingRoutes(): Route[] {
       method: 'get',
       path: '/api/v1/findings/:id/history',
       operationId: 'getFindingHistory',
+      scope: 'read',
       tag: 'Findings',
       summary: 'What each reimport did to the finding, oldest first',
       params: findingIdParams,

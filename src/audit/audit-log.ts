@@ -1,3 +1,4 @@
+import { raw } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { AuditEvent } from '../db/entities.js';
 import type { AuditAction, AuditOutcome } from '../domain.js';
@@ -40,11 +41,15 @@ export interface AuditEntry {
   details: Record<string, unknown> | null;
 }
 
-/** Writes one audit event, in its own statement: the log keeps failed attempts too, whatever their transaction did. */
+/**
+ * Writes one audit event, in its own statement: the log keeps failed attempts too, whatever their
+ * transaction did. The time is the database's clock to the microsecond, so events a caller made one
+ * after the other list in that order.
+ */
 export async function recordAuditEvent(em: EntityManager, entry: AuditEntry): Promise<void> {
   await em.insert(AuditEvent, {
     id: crypto.randomUUID(),
-    at: new Date(),
+    at: raw('clock_timestamp()'),
     actorTokenId: entry.actor.tokenId,
     actorName: entry.actor.name,
     action: entry.action,

@@ -135,9 +135,10 @@ export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes>
 
 /**
  * The HTTP API (SPEC §6) as an Express app, built from its dependencies only. Every request runs in its
- * own MikroORM RequestContext; every route but health and the OpenAPI document needs an API token with the
- * route's scope, checked before the body is read; every change is written to the audit log; params, query and body are validated with zod; one error middleware answers
- * `{ error: { code, message, details } }` and never a stack trace or a secret.
+ * own MikroORM RequestContext; every route but health and the OpenAPI document needs an API token with
+ * the route's scope, checked before the body is read; every change is written to the audit log; params,
+ * query and body are validated with zod; one error middleware answers `{ error: { code, message,
+ * details } }` and never a stack trace or a secret.
  */
 export function createApp(deps: ApiDeps): ApiApp {
   const app = express();

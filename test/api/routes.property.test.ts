@@ -10,7 +10,7 @@ import { seedFindings, startTestApi, type TestApi } from './api-harness.js';
  * Every route of the route table, called with generated ids, queries and bodies: well-formed ones, ones
  * shaped by the route's own schemas, and hostile ones (NUL, lone surrogates, huge numbers, wrong types,
  * wrong content types). Whatever comes in, the API answers below 500, with the error shape on every 4xx,
- * and never with a connector's secret.
+ * and never with a connector's secret or the caller's token.
  */
 
 const SECRET = 'property-secret-7d1e9a3c5b2f4860';
@@ -270,7 +270,7 @@ async function call(route: Route, id: string, query: [string, string][], body: B
 }
 
 describe('every route, any input', () => {
-  test('never a 500, the error shape on every 4xx, never a secret', async () => {
+  test('never a 500, the error shape on every 4xx, never a secret or token', async () => {
     const failures: string[] = [];
     for (const route of apiRoutes(api.deps)) {
       await fc.assert(
@@ -279,6 +279,7 @@ describe('every route, any input', () => {
           if (res.status >= 500) failures.push(`${res.status}: ${res.what}`);
           if (res.status >= 400 && res.status < 500 && !errorBody.safeParse(JSON.parse(res.text)).success) failures.push(`no error shape: ${res.what} -> ${res.text}`);
           if (res.text.includes(SECRET)) failures.push(`secret answered: ${res.what}`);
+          if (res.text.includes(api.token)) failures.push(`the caller's token answered: ${res.what}`);
           return failures.length === 0;
         }),
         { numRuns: RUNS_PER_ROUTE, endOnFailure: true, ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED) } : {}) },

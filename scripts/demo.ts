@@ -18,7 +18,7 @@ export async function runDemo(ctx: DemoContext): Promise<void> {
   ctx.log(`demo tool (Dependency-Track stand-in) at ${demoTool.url}: ${seeded.projects} projects, ${seeded.findings} findings`);
 
   const orm = await openDatabase(ctx.databaseUrl);
-  const { token } = await createApiToken(orm.em.fork(), `dev demo ${new Date().toISOString()}`);
+  const { token } = await createApiToken(orm.em.fork(), { name: `dev demo ${new Date().toISOString()}`, scope: 'admin' });
   await orm.close();
 
   async function call(method: string, path: string, body?: unknown): Promise<any> {

@@ -38,3 +38,33 @@ export interface ImportCounts {
   untouched: number;
   updated: number;
 }
+
+/** What an API token may do, each including the ones before it: read (GET), operate (runs, mappings, triage), admin. */
+export const TOKEN_SCOPES = ['read', 'operate', 'admin'] as const;
+export type TokenScope = (typeof TOKEN_SCOPES)[number];
+
+/** Every change the API writes to the audit log, named `<target>.<verb>`. */
+export const AUDIT_ACTIONS = [
+  'connector.create',
+  'connector.update',
+  'connector.delete',
+  'connector.check',
+  'connector.discover',
+  'connector.sync',
+  'schedule.update',
+  'schedule.pause',
+  'schedule.unpause',
+  'record.map',
+  'record.unmap',
+  'record.ignore',
+  'record.restore',
+  'record.delete',
+  'record.sync',
+  'finding.triage',
+  'token.create',
+  'token.revoke',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export const AUDIT_OUTCOMES = ['succeeded', 'failed'] as const;
+export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];

@@ -14,7 +14,7 @@ import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } f
 import { applyReimportSql } from '../reimport/apply-reimport.js';
 import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reimport/staging.js';
 import { toActivityFailure } from './failures.js';
-import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from './records.js';
+import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from '../records/index.js';
 
 export interface ActivityDeps {
   orm: MikroORM;

@@ -5,9 +5,11 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import express, { type Express, type Request, type RequestHandler } from 'express';
 import type { Logger } from 'pino';
 import { connectors as shippedConnectors } from '../connectors/index.js';
-import { requireApiToken } from './auth.js';
+import { auditTrail, rememberValidated } from './audit-trail.js';
+import { AuthFailureLimiter, callerOf, requireApiToken } from './auth.js';
 import type { ApiDeps } from './deps.js';
 import { ApiError, errorMiddleware, validationFailed } from './errors.js';
+import { refuseIllFormedStrings } from './input.js';
 import { openApiDocument } from './openapi.js';
 import { defineRoute, type Route } from './route-table.js';
 import { catalogRoutes } from './routes/catalog.js';
@@ -16,6 +18,8 @@ import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
 import { operationRoutes } from './routes/operations.js';
 import { recordRoutes } from './routes/records.js';
+import { auditRoutes } from './routes/audit.js';
+import { tokenRoutes } from './routes/tokens.js';
 
 export type { ApiDeps } from './deps.js';
 
@@ -37,7 +41,10 @@ function packageVersion(): string {
   }
 }
 
-/** Logs one line per request: method, path, status, duration, token name. Never headers, query values or bodies. */
+/**
+ * Logs one line per request: method, path, status, duration, and the caller's token by id and name.
+ * Never headers, query values, bodies or a token's value.
+ */
 function requestLog(logger: Logger): RequestHandler {
   return (req, res, next) => {
     const started = process.hrtime.bigint();
@@ -47,7 +54,9 @@ function requestLog(logger: Logger): RequestHandler {
     res.setHeader('X-Request-Id', requestId);
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, token: res.locals.tokenName as string | undefined };
+      const caller = callerOf(res);
+      // Not under a key named `token`: the logger censors that path, which would hide who made the call.
+      const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: caller?.id, tokenName: caller?.name };
       if (res.statusCode >= 500) logger.error(line, 'request');
       else if (PROBES.has(req.path) && res.statusCode < 400) logger.debug(line, 'request');
       else logger.info(line, 'request');
@@ -58,24 +67,31 @@ function requestLog(logger: Logger): RequestHandler {
 
 const hasBody = (req: Request) => req.headers['transfer-encoding'] !== undefined || (req.headers['content-length'] ?? '0') !== '0';
 
-/** Validates params, query and body with the route's schemas, runs the handler with the request's EntityManager, answers. */
-function handlerFor(route: Route): RequestHandler {
+/**
+ * Validates params, query and body with the route's schemas (after refusing strings PostgreSQL cannot
+ * store), runs the handler with the request's EntityManager, writes the audit event, answers.
+ */
+function handlerFor(route: Route, audit: ReturnType<typeof auditTrail>): RequestHandler {
   return async (req, res) => {
     const parse = (location: 'params' | 'query' | 'body', schema: Route['params'], value: unknown) => {
       if (!schema) return undefined;
+      refuseIllFormedStrings(location, value);
       const parsed = schema.safeParse(value);
       if (!parsed.success) throw validationFailed(location, parsed.error);
       return parsed.data;
     };
     const params = parse('params', route.params, req.params);
+    rememberValidated(res, { params });
     const query = parse('query', route.query, req.query);
     if (route.body && req.body === undefined && hasBody(req) && !req.is('application/json')) {
       throw new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json');
     }
     const body = parse('body', route.body, req.body);
+    rememberValidated(res, { params, body });
     const em = RequestContext.getEntityManager() as EntityManager | undefined;
     if (!em) throw new Error('no RequestContext for this request');
     const reply = await route.handle({ params, query, body, em, req, res });
+    await audit.succeeded(route, req, res, reply);
     res.status(reply.status);
     if (reply.body === undefined) res.end();
     else res.json(reply.body);
@@ -111,15 +127,18 @@ export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes>
     ...operationRoutes(deps),
     ...catalogRoutes(),
     ...findingRoutes(),
+    ...tokenRoutes(),
+    ...auditRoutes(),
   ];
   return routes;
 }
 
 /**
  * The HTTP API (SPEC §6) as an Express app, built from its dependencies only. Every request runs in its
- * own MikroORM RequestContext; every route but health and the OpenAPI document needs an API token, checked
- * before the body is read; params, query and body are validated with zod; one error middleware answers
- * `{ error: { code, message, details } }` and never a stack trace or a secret.
+ * own MikroORM RequestContext; every route but health and the OpenAPI document needs an API token with
+ * the route's scope, checked before the body is read; every change is written to the audit log; params,
+ * query and body are validated with zod; one error middleware answers `{ error: { code, message,
+ * details } }` and never a stack trace or a secret.
  */
 export function createApp(deps: ApiDeps): ApiApp {
   const app = express();
@@ -127,7 +146,8 @@ export function createApp(deps: ApiDeps): ApiApp {
   app.set('etag', false);
   app.set('trust proxy', false);
 
-  const authenticate = requireApiToken();
+  const authenticate = requireApiToken(deps.authFailures ?? new AuthFailureLimiter());
+  const audit = auditTrail(deps.orm, deps.logger);
   const json = express.json({ limit: deps.bodyLimit ?? DEFAULT_BODY_LIMIT, strict: true });
 
   app.use(requestLog(deps.logger));
@@ -137,7 +157,12 @@ export function createApp(deps: ApiDeps): ApiApp {
   const routes = apiRoutes(deps, health);
   const methodsByPath = new Map<string, Set<string>>();
   for (const route of routes) {
-    const chain: RequestHandler[] = [...(route.public ? [] : [authenticate]), ...(route.body ? [json] : []), handlerFor(route)];
+    const chain = [
+      ...(route.public ? [] : [authenticate(route.scope)]),
+      ...(route.body ? [json] : []),
+      handlerFor(route, audit),
+      ...(route.audit ? [audit.failed(route)] : []),
+    ];
     app[route.method](route.path, ...chain);
     (methodsByPath.get(route.path) ?? methodsByPath.set(route.path, new Set()).get(route.path)!).add(route.method.toUpperCase());
   }

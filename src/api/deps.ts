@@ -4,6 +4,7 @@ import type { Logger } from 'pino';
 import type { Outbound } from '../connectors/http/outbound.js';
 import type { ToolConnector } from '../connectors/types.js';
 import type { SecretBox } from '../db/secrets.js';
+import type { AuthFailureLimiter } from './auth.js';
 import type { RunStarter } from '../temporal/runs.js';
 
 /**
@@ -31,4 +32,6 @@ export interface ApiDeps {
   checkTimeoutMs?: number;
   /** Largest accepted JSON body. Default `1mb`. */
   bodyLimit?: string;
+  /** Slows down failed authentication per client address. Default: 20 failures a minute. */
+  authFailures?: AuthFailureLimiter;
 }

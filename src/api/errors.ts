@@ -100,6 +100,8 @@ export function toApiError(err: unknown): ApiError | null {
   if (err instanceof ApiError) return err;
   const parser = bodyParserError(err);
   if (parser) return parser;
+  // The router decodes path parameters before any handler runs; a bad percent-escape is the caller's.
+  if (err instanceof URIError) return new ApiError(400, 'MALFORMED_PATH', 'the path is not valid percent-encoding');
   if (err instanceof UniqueConstraintViolationException) {
     const constraint = (err as { constraint?: string }).constraint;
     return conflict('CONFLICT', (constraint && UNIQUE_MESSAGES[constraint]) || 'conflicts with an existing resource', constraint ? { constraint } : null);

@@ -42,13 +42,14 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
 
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid request (details.issues says where), malformed JSON, or an invalid cursor',
-  401: 'missing or unknown API token',
-  403: 'forbidden',
+  401: 'missing, unknown, expired or revoked API token',
+  403: "the token's scope is below the one this route needs (the message names it)",
   404: 'not found',
   409: 'conflicts with the current state (a duplicate, a disabled connector, an unmapped record)',
   413: 'request body too large',
   415: 'the body is not application/json',
   422: 'the tool refused the check: `code` is the error type (AUTH_REJECTED, CONFIG_INVALID, TOOL_UNAVAILABLE, …)',
+  429: 'too many failed authentications from this address; wait for Retry-After seconds',
   500: 'internal error (no details are exposed)',
   503: 'Temporal is unavailable',
 };
@@ -74,7 +75,7 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
     }
     const errorStatuses = new Set([
       ...(route.params || route.query || route.body ? [400] : []),
-      ...(route.public ? [] : [401]),
+      ...(route.public ? [] : [401, 403, 429]),
       ...(route.body ? [413, 415] : []),
       ...(route.errors ?? []),
       ...(route.public ? [] : [500]),
@@ -91,7 +92,8 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
       tags: [route.tag],
       summary: route.summary,
       ...(route.description ? { description: route.description } : {}),
-      ...(route.public ? { security: [] } : {}),
+      // OpenAPI 3.1 lets a bearer requirement list roles: the scope a token needs, also as x-scope for tools.
+      ...(route.public ? { security: [] } : { security: [{ bearerAuth: [route.scope] }], 'x-scope': route.scope }),
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.body
         ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
@@ -108,7 +110,7 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
     security: [{ bearerAuth: [] }],
     paths,
     components: {
-      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API token (npm run token:create -- <name>)' } },
+      securitySchemes: { bearerAuth: { type: 'http', scheme: 'bearer', description: 'an API token (npm run token:create -- <name> --scope read|operate|admin); scopes are ordered read < operate < admin' } },
       schemas,
     },
   };

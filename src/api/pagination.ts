@@ -2,6 +2,7 @@ import { raw, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
+import { isRealInstant, stringProblem } from './input.js';
 
 /** The largest `limit` a list accepts; a bigger page would hold a connection and memory for too long. */
 export const MAX_PAGE_SIZE = 500;
@@ -33,11 +34,16 @@ export interface Keyset {
   direction: 'asc' | 'desc';
 }
 
+// A cursor is caller input: each key is checked as strictly as the column it is compared with, so an
+// impossible date, a NUL or an out-of-range id is an invalid cursor rather than a database error.
 const KEY_VALUE: Record<KeyKind, z.ZodType> = {
-  timestamp: z.string().regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/),
+  timestamp: z
+    .string()
+    .regex(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d{1,6})?Z$/)
+    .refine(isRealInstant),
   uuid: z.guid(),
-  text: z.string(),
-  integer: z.number().int(),
+  text: z.string().max(1024).refine((value) => stringProblem(value) === null),
+  integer: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
 };
 
 function encodeCursor(keyset: Keyset, values: unknown[]): string {

@@ -1,6 +1,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Request, Response } from 'express';
 import type { z } from 'zod';
+import { TOKEN_SCOPES, type AuditAction, type TokenScope } from '../domain.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
@@ -29,7 +30,29 @@ export interface ResponseSpec {
   schema?: z.ZodType;
 }
 
-export interface RouteDefinition<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
+/** What a change is about in the audit log; its id is the route's `:id`, or the `id` of what a create answers. */
+export type AuditTarget = 'connector' | 'schedule' | 'record' | 'finding' | 'token';
+
+/**
+ * Who may call a route. A public route needs no token; every other route must name the least scope it
+ * needs (a route without one does not compile), and may name the audit action it writes.
+ */
+export type RouteAccess =
+  | { public: true; scope?: never; audit?: never }
+  | {
+      public?: false;
+      /** The least scope a token needs: scopes are ordered read < operate < admin. */
+      scope: TokenScope;
+      /** Set on every route that changes something: the app writes an audit event for each attempt. */
+      audit?: { action: AuditAction; target: AuditTarget };
+    };
+
+/** Whether a token of scope `has` may call a route that needs `needs`. */
+export function scopeAllows(has: TokenScope, needs: TokenScope): boolean {
+  return TOKEN_SCOPES.indexOf(has) >= TOKEN_SCOPES.indexOf(needs);
+}
+
+interface RouteFields<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> {
   method: HttpMethod;
   /** Express path, e.g. `/api/v1/connectors/:id`. */
   path: string;
@@ -37,8 +60,6 @@ export interface RouteDefinition<P extends z.ZodType | undefined, Q extends z.Zo
   tag: string;
   summary: string;
   description?: string;
-  /** Answered without an API token (health and the OpenAPI document only). */
-  public?: boolean;
   params?: P;
   query?: Q;
   body?: B;
@@ -47,6 +68,9 @@ export interface RouteDefinition<P extends z.ZodType | undefined, Q extends z.Zo
   errors?: number[];
   handle(ctx: RouteContext<Out<P>, Out<Q>, Out<B>>): Promise<Reply>;
 }
+
+export type RouteDefinition<P extends z.ZodType | undefined, Q extends z.ZodType | undefined, B extends z.ZodType | undefined> = RouteFields<P, Q, B> &
+  RouteAccess;
 
 /** A route of the API as the app registers it and the OpenAPI document describes it. */
 export type Route = RouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;

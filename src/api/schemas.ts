@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isRealInstant } from './input.js';
 
 /** Shared pieces of request schemas (params, query filters, schedule input). */
 export const idParams = z.object({ id: z.guid().describe('the resource id (UUID)') });
@@ -10,6 +11,12 @@ export const findingIdParams = z.object({
     .transform(Number)
     .describe('the finding id'),
 });
+
+/** A UTC date-time (`2026-01-31T12:00:00Z`) that names a real instant, as a Date. */
+export const instant = z.iso
+  .datetime()
+  .refine(isRealInstant, 'must be a real date and time')
+  .transform((value) => new Date(value));
 
 /** A boolean in a query string: exactly `true` or `false`. */
 export const queryBoolean = z.enum(['true', 'false']).transform((value) => value === 'true');

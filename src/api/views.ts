@@ -1,7 +1,18 @@
 import { lastSightingOf } from '../reimport/last-seen.js';
 import { z } from 'zod';
-import type { Connector, Finding, FindingAction, Import, Operation, Product, Test, ToolRecord } from '../db/entities.js';
-import { FINDING_ACTIONS, MATCHING_ALGORITHMS, OPERATION_STATUSES, OPERATION_TRIGGERS, OPERATION_TYPES, RECORD_STATES, SEVERITIES } from '../domain.js';
+import type { ApiToken, AuditEvent, Connector, Finding, FindingAction, Import, Operation, Product, Test, ToolRecord } from '../db/entities.js';
+import {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
+  FINDING_ACTIONS,
+  MATCHING_ALGORITHMS,
+  OPERATION_STATUSES,
+  OPERATION_TRIGGERS,
+  OPERATION_TYPES,
+  RECORD_STATES,
+  SEVERITIES,
+  TOKEN_SCOPES,
+} from '../domain.js';
 
 /**
  * The JSON shapes the API answers with, as zod schemas (they feed the OpenAPI document) and the
@@ -347,4 +358,58 @@ export function toFindingView(finding: Finding): z.output<typeof findingView> {
 /** The finding with its raw item; `raw` (lazy) must be populated. */
 export function toFindingDetailView(finding: Finding): z.output<typeof findingDetailView> {
   return { ...toFindingView(finding), raw: finding.raw ?? null };
+}
+
+export const apiTokenView = z.object({
+  id: z.uuid(),
+  name: z.string(),
+  scope: z.enum(TOKEN_SCOPES),
+  createdAt: timestamp,
+  lastUsedAt: timestamp.nullable(),
+  expiresAt: timestamp.nullable(),
+  revokedAt: timestamp.nullable(),
+});
+named(apiTokenView, 'ApiToken');
+
+/** A token as it is answered once, when it is created: the only time its value leaves the server. */
+export const createdApiTokenView = apiTokenView.extend({
+  token: z.string().describe('the token itself; shown only in this answer, only its hash is stored'),
+});
+named(createdApiTokenView, 'CreatedApiToken');
+
+export function toApiTokenView(token: ApiToken): z.output<typeof apiTokenView> {
+  return {
+    id: token.id,
+    name: token.name,
+    scope: token.scope,
+    createdAt: iso(token.createdAt),
+    lastUsedAt: isoOrNull(token.lastUsedAt),
+    expiresAt: isoOrNull(token.expiresAt),
+    revokedAt: isoOrNull(token.revokedAt),
+  };
+}
+
+export const auditEventView = z.object({
+  id: z.uuid(),
+  at: timestamp,
+  actor: z.object({ tokenId: z.uuid(), name: z.string().describe("the token's name when it acted") }),
+  action: z.enum(AUDIT_ACTIONS),
+  target: z.object({ type: z.string(), id: z.string().nullable() }),
+  outcome: z.enum(AUDIT_OUTCOMES),
+  status: z.number().int().describe('the HTTP status the caller was answered'),
+  details: z.record(z.string(), z.unknown()).nullable().describe('what was asked for (secret values left out) and, on failure, the error code'),
+});
+named(auditEventView, 'AuditEvent');
+
+export function toAuditEventView(event: AuditEvent): z.output<typeof auditEventView> {
+  return {
+    id: event.id,
+    at: iso(event.at),
+    actor: { tokenId: event.actorTokenId, name: event.actorName },
+    action: event.action,
+    target: { type: event.targetType, id: event.targetId ?? null },
+    outcome: event.outcome,
+    status: event.status,
+    details: event.details ?? null,
+  };
 }

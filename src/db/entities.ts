@@ -1,11 +1,14 @@
 import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import {
+  AUDIT_ACTIONS,
+  AUDIT_OUTCOMES,
   FINDING_ACTIONS,
   OPERATION_STATUSES,
   OPERATION_TRIGGERS,
   OPERATION_TYPES,
   RECORD_STATES,
   SEVERITIES,
+  TOKEN_SCOPES,
   type ImportCounts,
   type SeverityCounts,
 } from '../domain.js';
@@ -314,11 +317,38 @@ export const ApiToken = defineEntity({
     id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
     name: p.string().length(255),
     tokenHash: p.string().length(64).unique(),
+    scope: p.enum(TOKEN_SCOPES),
     createdAt: p.datetime().onCreate(now),
     lastUsedAt: p.datetime().nullable(),
+    expiresAt: p.datetime().nullable(),
+    /** A revoked token keeps its row, so the audit log still names who acted with it. */
+    revokedAt: p.datetime().nullable(),
   },
 });
 export type ApiToken = InferEntity<typeof ApiToken>;
+
+/**
+ * One change made through the API, or an attempt at one: who (the token, by id and by name, as it was
+ * then), what, on which target, when, and how it ended. No foreign keys, so an event outlives its target.
+ * `details` holds a summary of the request without secrets.
+ */
+export const AuditEvent = defineEntity({
+  name: 'AuditEvent',
+  properties: {
+    id: p.uuid().primary().onCreate(() => crypto.randomUUID()),
+    at: p.datetime().onCreate(now),
+    actorTokenId: p.uuid(),
+    actorName: p.string().length(255),
+    action: p.enum(AUDIT_ACTIONS),
+    targetType: p.string().length(32),
+    targetId: p.string().length(64).nullable(),
+    outcome: p.enum(AUDIT_OUTCOMES),
+    status: p.smallint(),
+    details: p.json<Record<string, unknown>>().nullable(),
+  },
+  indexes: [{ properties: ['at', 'id'] }, { properties: ['actorTokenId', 'at'] }, { properties: ['action', 'at'] }],
+});
+export type AuditEvent = InferEntity<typeof AuditEvent>;
 
 export const entities = [
   Product,
@@ -333,4 +363,5 @@ export const entities = [
   StagedFinding,
   FindingAction,
   ApiToken,
+  AuditEvent,
 ];

@@ -68,7 +68,7 @@ export async function startTestApi(overrides: Partial<ApiDeps> = {}): Promise<Te
     ...overrides,
   };
   const { server, url } = await listen(createApp(deps));
-  const { token } = await createApiToken(db.orm.em.fork(), 'api-test');
+  const { token } = await createApiToken(db.orm.em.fork(), { name: 'api-test', scope: 'admin' });
   const bodies: string[] = [];
 
   return {

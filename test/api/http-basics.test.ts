@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { pino } from 'pino';
 import { createApp } from '../../src/api/app.js';
 import { ApiToken } from '../../src/db/entities.js';
+import { createLogger } from '../../src/logger.js';
 import { listen, startTestApi, type TestApi } from './api-harness.js';
 
 let api: TestApi;
@@ -197,6 +197,10 @@ describe('OpenAPI document', () => {
       'GET /api/v1/findings/{id}',
       'PATCH /api/v1/findings/{id}',
       'GET /api/v1/findings/{id}/history',
+      'GET /api/v1/tokens',
+      'POST /api/v1/tokens',
+      'DELETE /api/v1/tokens/{id}',
+      'GET /api/v1/audit',
     ];
     expect(operations.sort()).toEqual([...expected].sort());
 
@@ -210,6 +214,10 @@ describe('OpenAPI document', () => {
       expect.arrayContaining(['limit', 'cursor', 'productId', 'testId', 'connectorId', 'severity', 'active', 'falsePositive', 'riskAccepted']),
     );
     expect(res.body.paths['/healthz'].get.security).toEqual([]);
+    expect(res.body.paths['/api/v1/connectors'].get.security).toEqual([{ bearerAuth: ['read'] }]);
+    expect(res.body.paths['/api/v1/connectors/{id}/sync'].post['x-scope']).toBe('operate');
+    expect(res.body.paths['/api/v1/connectors'].post['x-scope']).toBe('admin');
+    expect(res.body.paths['/api/v1/connectors'].post.responses).toHaveProperty('403');
     const refs = JSON.stringify(res.body).match(/#\/components\/schemas\/[A-Za-z]+/g) ?? [];
     for (const ref of new Set(refs)) expect(res.body.components.schemas).toHaveProperty(ref.split('/').at(-1)!);
     expect(JSON.stringify(res.body)).not.toContain('$defs');
@@ -217,7 +225,7 @@ describe('OpenAPI document', () => {
 });
 
 describe('request log', () => {
-  test('logs one line per request with status and token name, never the token or a secret', async () => {
+  test("logs one line per request with status and the token's id and name, never the token or a secret", async () => {
     const lines: string[] = [];
     const sink = new Writable({
       write(chunk: Buffer, _encoding, done) {
@@ -225,7 +233,8 @@ describe('request log', () => {
         done();
       },
     });
-    const app = createApp({ ...api.deps, logger: pino({ level: 'info' }, sink) });
+    // The service's own logger, with its redaction, so a censored field would show here as it does in production.
+    const app = createApp({ ...api.deps, logger: createLogger('info', 'request-log-test', sink) });
     const { server, url } = await listen(app);
     const secret = 'log-secret-that-must-not-appear';
     try {
@@ -245,8 +254,11 @@ describe('request log', () => {
     expect(log).not.toContain(api.token);
     const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request');
     expect(requests).toEqual([
-      expect.objectContaining({ method: 'POST', path: '/api/v1/connectors', status: 201, token: 'api-test', requestId: expect.any(String) }),
+      expect.objectContaining({ method: 'POST', path: '/api/v1/connectors', status: 201, tokenId: expect.any(String), tokenName: 'api-test', requestId: expect.any(String) }),
       expect.objectContaining({ method: 'GET', path: '/api/v1/connectors', status: 401 }),
     ]);
+    const [row] = await api.orm.em.fork().find(ApiToken, { name: 'api-test' });
+    expect(requests[0].tokenId).toBe(row!.id);
+    expect(log).not.toContain('[redacted]');
   });
 });

@@ -103,7 +103,7 @@ describe('startServer', () => {
     try {
       expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
       expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
-      const { token } = await createApiToken(db.orm.em.fork(), 'server-test');
+      const { token } = await createApiToken(db.orm.em.fork(), { name: 'server-test', scope: 'admin' });
       const res = await fetch(`${started.url}/api/v1/products`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
     } finally {

@@ -39,7 +39,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'silent',
   });
   tool = await startDependencyTrackFake();
-  token = (await createApiToken(db.orm.em.fork(), 'temporal-down')).token;
+  token = (await createApiToken(db.orm.em.fork(), { name: 'temporal-down', scope: 'admin' })).token;
 });
 afterAll(async () => {
   await api?.close();

@@ -15,7 +15,7 @@ import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
  * Connector secrets never escape (SPEC §8, CONVENTIONS): after a full scenario with every connector — check,
  * discover, sync, a tool echoing the secret in its error answer, a rejected secret — no secret appears in
  * any Temporal history (as `temporal workflow show` prints it), in the worker's or the API's log (real
- * processes, at debug level), or in any API answer.
+ * processes, at debug level), or in any API answer, the audit log included.
  */
 const execFileAsync = promisify(execFile);
 let db: TestDatabase;
@@ -58,7 +58,7 @@ beforeAll(async () => {
   api = startService('api', ['npm', 'run', '-s', 'api'], { cwd: process.cwd(), env, onLine: onLine('api') });
   await waitFor('the API answering', () => fetch(`${apiUrl}/readyz`).then((r) => r.ok, () => false));
   await waitFor('the worker polling', () => logs.some((l) => l.includes('worker started')), 120_000);
-  token = (await createApiToken(db.orm.em.fork(), 'secrets-scan')).token;
+  token = (await createApiToken(db.orm.em.fork(), { name: 'secrets-scan', scope: 'admin' })).token;
   temporal = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }), namespace: 'default' });
   dt = await startDependencyTrackFake();
   gh = await startGitHubFake();
@@ -109,7 +109,7 @@ async function scenario(tool: string, location: string, secret: string, settings
   expect((await call('PATCH', `/api/v1/connectors/${id}`, { secret: wrong })).status).toBe(200);
   expect((await call('POST', `/api/v1/connectors/${id}/check`)).status).toBe(422);
   expect((await runAndWait(`/api/v1/connectors/${id}/sync`)).error.type).toBe('AUTH_REJECTED');
-  for (const path of ['/api/v1/connectors', `/api/v1/connectors/${id}`, `/api/v1/connectors/${id}/schedule`, '/api/v1/records', '/api/v1/operations', '/api/v1/findings?limit=500', '/api/v1/tools']) {
+  for (const path of ['/api/v1/connectors', `/api/v1/connectors/${id}`, `/api/v1/connectors/${id}/schedule`, '/api/v1/records', '/api/v1/operations', '/api/v1/findings?limit=500', '/api/v1/tools', '/api/v1/audit?limit=200']) {
     expect((await call('GET', path)).status).toBe(200);
   }
   return [secret, wrong];

@@ -44,7 +44,7 @@ export async function startTestStack(overrides: NodeJS.ProcessEnv = {}): Promise
   const temporal = await connectTestClient();
   const worker = await startWorker(env);
   const api = await startServer(env);
-  const { token } = await createApiToken(db.orm.em.fork(), 'test');
+  const { token } = await createApiToken(db.orm.em.fork(), { name: 'test', scope: 'admin' });
 
   async function call(method: string, path: string, body?: unknown) {
     const res = await fetch(`${api.url}${path}`, {

@@ -73,6 +73,7 @@ export function findingRoutes(): Route[] {
       method: 'get',
       path: '/api/v1/findings',
       operationId: 'listFindings',
+      scope: 'read',
       tag: 'Findings',
       summary: 'List findings (without their raw item)',
       query: pageQuery.extend({
@@ -115,6 +116,7 @@ export function findingRoutes(): Route[] {
       method: 'get',
       path: '/api/v1/findings/:id',
       operationId: 'getFinding',
+      scope: 'read',
       tag: 'Findings',
       summary: "Get a finding with the tool's raw item",
       params: findingIdParams,
@@ -129,6 +131,8 @@ export function findingRoutes(): Route[] {
       method: 'patch',
       path: '/api/v1/findings/:id',
       operationId: 'triageFinding',
+      scope: 'operate',
+      audit: { action: 'finding.triage', target: 'finding' },
       tag: 'Findings',
       summary: "A person's triage (false positive, risk accepted, out of scope) and edits (severity, description, mitigation)",
       description:
@@ -150,6 +154,7 @@ export function findingRoutes(): Route[] {
       method: 'get',
       path: '/api/v1/findings/:id/history',
       operationId: 'getFindingHistory',
+      scope: 'read',
       tag: 'Findings',
       summary: 'What each reimport did to the finding, oldest first',
       params: findingIdParams,

@@ -16,6 +16,7 @@ export function operationRoutes(deps: ApiDeps): Route[] {
       method: 'get',
       path: '/api/v1/operations',
       operationId: 'listOperations',
+      scope: 'read',
       tag: 'Runs',
       summary: 'List discover and sync runs, newest first',
       query: pageQuery.extend({
@@ -46,6 +47,7 @@ export function operationRoutes(deps: ApiDeps): Route[] {
       method: 'get',
       path: '/api/v1/operations/:id',
       operationId: 'getOperation',
+      scope: 'read',
       tag: 'Runs',
       summary: 'Get one run: status (pending, running, succeeded, failed, partial), counts, error and Temporal link',
       params: idParams,

@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
-import { productNamed } from '../../activities/records.js';
+import { productNamed } from '../../records/index.js';
 import { Product, ToolRecord } from '../../db/entities.js';
 import { RECORD_STATES } from '../../domain.js';
 import type { ApiDeps } from '../deps.js';
@@ -32,7 +32,7 @@ const mapBody = z.union([
 export function recordRoutes(deps: ApiDeps): Route[] {
   const transition = (
     operationId: string,
-    action: string,
+    action: 'unmap' | 'ignore' | 'restore',
     summary: string,
     apply: (record: ToolRecord) => void,
   ) =>
@@ -40,6 +40,8 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       method: 'post',
       path: `/api/v1/records/:id/${action}`,
       operationId,
+      scope: 'operate',
+      audit: { action: `record.${action}`, target: 'record' },
       tag: 'Records',
       summary,
       params: idParams,
@@ -58,6 +60,7 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       method: 'get',
       path: '/api/v1/records',
       operationId: 'listRecords',
+      scope: 'read',
       tag: 'Records',
       summary: 'List records (the projects, repositories, … the tools have)',
       query: pageQuery.extend({
@@ -87,6 +90,7 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       method: 'get',
       path: '/api/v1/records/:id',
       operationId: 'getRecord',
+      scope: 'read',
       tag: 'Records',
       summary: 'Get a record, with its mapping and the outcome of its last sync',
       params: idParams,
@@ -101,6 +105,8 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       method: 'post',
       path: '/api/v1/records/:id/map',
       operationId: 'mapRecord',
+      scope: 'operate',
+      audit: { action: 'record.map', target: 'record' },
       tag: 'Records',
       summary: 'Map the record to a product (an existing one, or one created by name); the record becomes good',
       params: idParams,
@@ -146,6 +152,8 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       method: 'delete',
       path: '/api/v1/records/:id',
       operationId: 'deleteRecord',
+      scope: 'operate',
+      audit: { action: 'record.delete', target: 'record' },
       tag: 'Records',
       summary: 'Delete the record (discover finds it again); its findings stay',
       params: idParams,
@@ -162,6 +170,8 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       method: 'post',
       path: '/api/v1/records/:id/sync',
       operationId: 'syncRecord',
+      scope: 'operate',
+      audit: { action: 'record.sync', target: 'record' },
       tag: 'Runs',
       summary: "Start a sync of this record's findings, or join the one running",
       description: 'Only a mapped (good) record of an enabled connector can be synced. Poll GET /api/v1/operations/{operationId}.',

@@ -1,3 +1,4 @@
+/** Records (SPEC §3): mapping to Products and Tests, and reconciling what a discovery lists; shared by the API and the activities. */
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { connectors } from '../connectors/index.js';
 import type { DiscoveredRecord } from '../connectors/types.js';

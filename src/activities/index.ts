@@ -54,6 +54,9 @@ export interface DiscoverRecordsInput {
 }
 export interface DiscoverRecordsResult extends ReconcileResult {
   tool: string;
+  /** How people know the connector, for run summaries in the Temporal UI. */
+  toolName: string;
+  connectorLabel: string;
 }
 
 export interface ListSyncableRecordsInput {
@@ -62,7 +65,8 @@ export interface ListSyncableRecordsInput {
   limit: number;
 }
 export interface ListSyncableRecordsResult {
-  records: { recordId: string; productId: string }[];
+  /** Ids, and the names people know them by (for the record runs' summaries). */
+  records: { recordId: string; productId: string; recordName: string; productName: string }[];
 }
 
 export interface PrepareRecordSyncInput {
@@ -300,19 +304,19 @@ export function createActivityGroups(deps: ActivityDeps) {
         Context.current().heartbeat(progress);
       }
       const missing = await markMissing(em, connector.id, startedAt);
-      return { ...progress.counts, missing, tool: connector.tool };
+      return { ...progress.counts, missing, tool: connector.tool, toolName: plugin.displayName, connectorLabel: connector.label };
     },
 
     /** A page of the connector's syncable (mapped, `good`) Records, in id order. */
     async listSyncableRecords(input: ListSyncableRecordsInput): Promise<ListSyncableRecordsResult> {
       const em = deps.orm.em.fork();
-      const rows = await em.execute<{ id: string; product_id: string }[]>(
-        `select id, product_id from tool_record
-         where connector_id = ? and state = 'good' and product_id is not null and (?::uuid is null or id > ?::uuid)
-         order by id limit ?`,
+      const rows = await em.execute<{ id: string; product_id: string; name: string; product_name: string }[]>(
+        `select r.id, r.product_id, r.name, p.name as product_name from tool_record r join product p on p.id = r.product_id
+         where r.connector_id = ? and r.state = 'good' and (?::uuid is null or r.id > ?::uuid)
+         order by r.id limit ?`,
         [input.connectorId, input.afterId, input.afterId, input.limit],
       );
-      return { records: rows.map((r) => ({ recordId: r.id, productId: r.product_id })) };
+      return { records: rows.map((r) => ({ recordId: r.id, productId: r.product_id, recordName: r.name, productName: r.product_name })) };
     },
 
     /** Checks the Record can sync and makes sure its Test exists. */

@@ -14,6 +14,7 @@ import type { OperationTrigger } from '../domain.js';
 import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
 import { recordSyncWorkflowId } from '../workflow-ids.js';
 import { recordSync } from './record-sync.js';
+import type { ListSyncableRecordsResult } from '../activities/index.js';
 import { closingOnFailure, finishOperation, startOperation } from './operation.js';
 import { db, describeFailure, tool } from './shared.js';
 
@@ -21,6 +22,9 @@ import { db, describeFailure, tool } from './shared.js';
 export interface ConnectorSyncState {
   operationId: string;
   tool: string;
+  /** The tool's display name and the connector's label, as people know them (run summaries). */
+  toolName?: string;
+  connectorLabel?: string;
   afterId: string | null;
   summary: OperationSummary;
   failures: { recordId: string; type: string; message: string }[];
@@ -83,6 +87,8 @@ async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState,
     try {
       const discovered = await tool.discoverRecords({ connectorId: input.connectorId });
       state.tool = discovered.tool;
+      state.toolName = discovered.toolName;
+      state.connectorLabel = discovered.connectorLabel;
       state.summary.discovered = discovered.discovered;
     } catch (err) {
       if (isCancellation(err)) throw err;
@@ -103,7 +109,7 @@ async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState,
     if (kept.length < MAX_FAILURES_KEPT) kept.push({ recordId, reason });
   }
 
-  async function syncOne(recordId: string, productId: string): Promise<void> {
+  async function syncOne({ recordId, productId, recordName, productName }: ListSyncableRecordsResult['records'][number]): Promise<void> {
     try {
       const child = await startChild(recordSync, {
         workflowId: recordSyncWorkflowId(input.connectorId, recordId),
@@ -114,7 +120,7 @@ async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState,
           { key: RecordIdKey, value: recordId },
           { key: ProductIdKey, value: productId },
         ],
-        staticSummary: `Sync record ${recordId} of connector ${input.connectorId} (${input.trigger})`,
+        staticSummary: `Sync ${state.toolName ?? state.tool} record "${recordName}" into product "${productName}" (connector "${state.connectorLabel ?? input.connectorId}", ${input.trigger})`,
       });
       const result = await child.result();
       if (result.status === 'skipped') {
@@ -145,9 +151,10 @@ async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState,
         limit: Math.min(PAGE_SIZE, recordsPerRun - startedThisRun),
       });
       if (page.records.length === 0) exhausted = true;
-      for (const { recordId, productId } of page.records) {
+      for (const record of page.records) {
+        const { recordId } = record;
         while (inFlight.size >= concurrency) await Promise.race(inFlight.values());
-        const running = syncOne(recordId, productId).finally(() => inFlight.delete(recordId));
+        const running = syncOne(record).finally(() => inFlight.delete(recordId));
         inFlight.set(recordId, running);
         add('records');
         state.afterId = recordId;

@@ -54,6 +54,11 @@ describe('connectorSync', () => {
 
     const op = await stack.waitForOperation(result.operationId);
     expect(op).toMatchObject({ status: 'succeeded', trigger: 'manual', summary: { records: 7, created: 14 } });
+
+    // Each record's run is summarised in the Temporal UI by the names people know, not by ids.
+    const [record] = (await stack.call('GET', `/api/v1/records?connectorId=${connectorId}&limit=1`)).body.items;
+    const child = await stack.temporal.client.workflow.getHandle(`sync/${connectorId}/${record.id}`).describe();
+    expect(await child.staticSummary()).toBe(`Sync Dependency-Track record "${record.name}" into product "${record.productName}" (connector "batches", manual)`);
   });
 
   it('one sync per connector: a scheduled run and a manual request at the same moment make one sync, the other defers', async () => {

@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler } from 'express';
 import {
+  ConnectionException,
   ForeignKeyConstraintViolationException,
   NotFoundError,
   UniqueConstraintViolationException,
@@ -74,6 +75,19 @@ function temporalUnreachable(err: unknown): boolean {
   return false;
 }
 
+/**
+ * PostgreSQL refusing or dropping connections (down, restarting, shutting down): socket errors and SQLSTATE
+ * classes 08 (connection exception) and 57P (operator intervention).
+ */
+function databaseUnreachable(err: unknown): boolean {
+  for (let cause = err, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++) {
+    if (cause instanceof ConnectionException) return true;
+    const code = (cause as { code?: unknown }).code;
+    if (typeof code === 'string' && (/^(08|57P)/.test(code) || ['ECONNREFUSED', 'ECONNRESET', 'EPIPE'].includes(code))) return true;
+  }
+  return false;
+}
+
 /** Seconds a caller should wait before retrying a 503. */
 const RETRY_AFTER_SECONDS = '5';
 
@@ -112,6 +126,7 @@ export function toApiError(err: unknown): ApiError | null {
   if (err instanceof NotFoundError) return new ApiError(404, 'NOT_FOUND', 'not found');
   if (err instanceof ConnectorError) return new ApiError(422, err.type, err.message);
   if (temporalUnreachable(err)) return new ApiError(503, 'TEMPORAL_UNAVAILABLE', 'Temporal is unavailable; try again later');
+  if (databaseUnreachable(err)) return new ApiError(503, 'DATABASE_UNAVAILABLE', 'PostgreSQL is unavailable; try again later');
   return null;
 }
 

@@ -12,6 +12,7 @@ import {
   type ImportCounts,
   type SeverityCounts,
 } from '../domain.js';
+import { findingFieldProperties } from '../findings/fields.js';
 
 const now = () => new Date();
 
@@ -201,36 +202,6 @@ export const Import = defineEntity({
 });
 export type Import = InferEntity<typeof Import>;
 
-/** The normalised finding fields a connector produces (also the staging table's columns). */
-const findingFields = {
-  title: p.text(),
-  severity: p.enum(SEVERITIES),
-  description: p.text().nullable(),
-  mitigation: p.text().nullable(),
-  references: p.text().nullable(),
-  cwes: p.json<number[]>().nullable(),
-  vulnerabilityIds: p.json<string[]>().nullable(),
-  cvssVector: p.string().length(255).nullable(),
-  cvssScore: p.double().nullable(),
-  componentName: p.text().nullable(),
-  componentVersion: p.text().nullable(),
-  filePath: p.text().nullable(),
-  line: p.integer().nullable(),
-  endpoint: p.text().nullable(),
-  uniqueIdFromTool: p.text().nullable(),
-  vulnIdFromTool: p.text().nullable(),
-  hashCode: p.string().length(64).nullable(),
-  /**
-   * Digest of the tool-owned fields and tool triage as the tool last reported them (reimport/staging.ts), so
-   * an unchanged finding is recognised by one comparison; a person's edit of a field does not change it.
-   */
-  toolFieldsHash: p.string().length(32).nullable(),
-  verified: p.boolean().default(false),
-  falseP: p.boolean().default(false),
-  riskAccepted: p.boolean().default(false),
-  outOfScope: p.boolean().default(false),
-  raw: p.json<unknown>().nullable().lazy(),
-};
 
 /**
  * One vulnerability in one Test, owned by the Record that reported it: a Record's reimport matches and
@@ -246,7 +217,7 @@ export const Finding = defineEntity({
      * saying who reported them; null only for findings whose reporter the ownership migration could not tell.
      */
     recordId: p.uuid().nullable(),
-    ...findingFields,
+    ...findingFieldProperties,
     active: p.boolean().default(true),
     isMitigated: p.boolean().default(false),
     mitigatedAt: p.datetime().nullable(),
@@ -289,7 +260,7 @@ export const StagedFinding = defineEntity({
     // No per-row foreign-key check on bulk staging; a trigger removes the rows of a deleted fetch.
     fetch: () => p.manyToOne(SyncFetch).createForeignKeyConstraint(false),
     page: p.integer(),
-    ...findingFields,
+    ...findingFieldProperties,
   },
   indexes: [{ properties: ['fetch', 'page'] }],
 });

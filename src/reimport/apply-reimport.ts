@@ -8,6 +8,7 @@ import {
   type Severity,
   type SeverityCounts,
 } from '../domain.js';
+import { columnOf, FINDING_FIELD_NAMES, FINDING_FIELDS, REFRESHED_FIELDS, TOOL_VERDICT_FIELDS, TOOL_VIEW_FIELDS } from '../findings/fields.js';
 import { lastSightingSql } from './last-seen.js';
 
 export interface ReimportInput {
@@ -32,20 +33,8 @@ export interface ReimportResult {
   alreadyApplied: boolean;
 }
 
-/** Tool-owned fields a sync refreshes on a match, unless a person edited that field. */
-const REFRESHED_FIELDS = [
-  'severity',
-  'title',
-  'description',
-  'mitigation',
-  'references',
-  'line',
-  'cvss_vector',
-  'cvss_score',
-  'cwes',
-  'vulnerability_ids',
-  'endpoint',
-] as const;
+/** Columns of the tool-owned fields a sync refreshes on a match, unless a person edited that field. */
+const REFRESHED_COLUMNS = REFRESHED_FIELDS.map((name) => FINDING_FIELDS[name].column);
 
 const severityRankSql = (column: string) =>
   `(case ${column} ${SEVERITIES.map((s) => `when '${s}' then ${SEVERITY_RANK[s]}`).join(' ')} end)`;
@@ -234,11 +223,8 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     // was taken collapses into it: it has a candidate, so it is not created either). Equal digests settle
     // most outcomes; only the rest are compared field by field (a person may own a field the tool changed).
     const changed = [
-      ...REFRESHED_FIELDS.map(fieldChanged),
-      'f.verified is distinct from s.verified',
-      'f.false_p is distinct from s.false_p',
-      'f.risk_accepted is distinct from s.risk_accepted',
-      'f.out_of_scope is distinct from s.out_of_scope',
+      ...REFRESHED_COLUMNS.map(fieldChanged),
+      ...TOOL_VERDICT_FIELDS.map((name) => `f.${columnOf(name)} is distinct from s.${columnOf(name)}`),
     ].join(' or ');
     await tx.execute(
       `create temp table outcome on commit drop as
@@ -256,8 +242,8 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     await tx.execute(
       `update finding f set
          active = not ${toolTriaged('s')}, is_mitigated = false, mitigated_at = null, last_seen_at = ?,
-         verified = s.verified, false_p = s.false_p, risk_accepted = s.risk_accepted, out_of_scope = s.out_of_scope, raw = s.raw,
-         tool_fields_hash = s.tool_fields_hash, ${REFRESHED_FIELDS.map(refreshedValue).join(', ')}
+         ${TOOL_VIEW_FIELDS.map((name) => `${columnOf(name)} = s.${columnOf(name)}`).join(', ')},
+         tool_fields_hash = s.tool_fields_hash, ${REFRESHED_COLUMNS.map(refreshedValue).join(', ')}
        from outcome o join staged_finding s on s.id = o.incoming_id
        where f.id = o.finding_id and o.action in ('reactivated', 'updated')`,
       [now],
@@ -297,14 +283,10 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     // Incoming items with no match are new findings.
     const created = await tx.execute<QueryResult>(
       `with touched as (
-         insert into finding (test_id, record_id, title, severity, description, mitigation, "references", cwes, vulnerability_ids,
-           cvss_vector, cvss_score, component_name, component_version, file_path, line, endpoint, unique_id_from_tool,
-           vuln_id_from_tool, hash_code, tool_fields_hash, false_p, risk_accepted, out_of_scope, raw, active, verified, is_mitigated,
-           triaged_by_person, first_seen_at, last_seen_at, created_at)
-         select ?, ?, s.title, s.severity, s.description, s.mitigation, s."references", s.cwes, s.vulnerability_ids,
-           s.cvss_vector, s.cvss_score, s.component_name, s.component_version, s.file_path, s.line, s.endpoint, s.unique_id_from_tool,
-           s.vuln_id_from_tool, s.hash_code, s.tool_fields_hash, s.false_p, s.risk_accepted, s.out_of_scope, s.raw, not ${toolTriaged('s')},
-           s.verified, false, false, ?, ?, ?
+         insert into finding (test_id, record_id, ${FINDING_FIELD_NAMES.map(columnOf).join(', ')},
+           active, is_mitigated, triaged_by_person, first_seen_at, last_seen_at, created_at)
+         select ?, ?, ${FINDING_FIELD_NAMES.map((name) => `s.${columnOf(name)}`).join(', ')},
+           not ${toolTriaged('s')}, false, false, ?, ?, ?
          from incoming i join staged_finding s on s.id = i.incoming_id
          where not exists (select 1 from candidate c where c.incoming_id = i.incoming_id)
          order by i.incoming_id

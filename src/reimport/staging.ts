@@ -5,6 +5,7 @@ import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import type { HashField, NormalizedFinding } from '../connectors/types.js';
 import { addRejection, cleanFinding, jsonForPostgres, type RejectedItems } from './clean.js';
+import { columnOf, DIGEST_FIELDS, DIGEST_FIELDS_WHEN_TRUE, FINDING_FIELD_NAMES, missingValueOf, type FindingFieldName } from '../findings/fields.js';
 import { computeHashCode } from './hash.js';
 
 /**
@@ -15,21 +16,16 @@ import { computeHashCode } from './hash.js';
 export function toolFieldsHash(f: NormalizedFinding): string {
   return hash(
     'md5',
-    JSON.stringify([
-      f.severity, f.title, f.description ?? null, f.mitigation ?? null, f.references ?? null, f.line ?? null, f.cvssVector ?? null,
-      f.cvssScore ?? null, f.cwes ?? null, f.vulnerabilityIds ?? null, f.endpoint ?? null, f.falseP ?? false, f.riskAccepted ?? false,
-      f.outOfScope ?? false,
-      // Only when set, so the digests of unverified findings stay those stored before `verified` was staged.
-      ...(f.verified ? ['verified'] : []),
-    ]),
+    JSON.stringify([...DIGEST_FIELDS.map((name) => valueOf(f, name)), ...DIGEST_FIELDS_WHEN_TRUE.filter((name) => valueOf(f, name)).map(String)]),
   );
 }
 
-const STAGED_COLUMNS = [
-  'fetch_id', 'page', 'title', 'severity', 'description', 'mitigation', '"references"', 'cwes', 'vulnerability_ids', 'cvss_vector',
-  'cvss_score', 'component_name', 'component_version', 'file_path', 'line', 'endpoint', 'unique_id_from_tool', 'vuln_id_from_tool',
-  'hash_code', 'tool_fields_hash', 'verified', 'false_p', 'risk_accepted', 'out_of_scope', 'raw',
-] as const;
+type Staged = NormalizedFinding & { hashCode?: string | null; toolFieldsHash?: string };
+
+/** A field of a finding as staged: the tool's value, or what the field is when the tool left it out. */
+const valueOf = (f: Staged, name: FindingFieldName): unknown => f[name] ?? missingValueOf(name);
+
+const STAGED_COLUMNS = ['fetch_id', 'page', ...FINDING_FIELD_NAMES.map(columnOf)];
 
 /** One CSV field (empty = NULL), of a finding cleanFinding has made storable. */
 function csvField(value: unknown): string {
@@ -41,13 +37,10 @@ function csvField(value: unknown): string {
 }
 
 function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]): string {
-  return [
-    fetchId, page, f.title, f.severity, f.description, f.mitigation, f.references, f.cwes, f.vulnerabilityIds, f.cvssVector,
-    f.cvssScore, f.componentName, f.componentVersion, f.filePath, f.line, f.endpoint, f.uniqueIdFromTool, f.vulnIdFromTool,
-    computeHashCode(f, hashFields), toolFieldsHash(f), f.verified ?? false, f.falseP ?? false, f.riskAccepted ?? false, f.outOfScope ?? false, f.raw ?? null,
-  ]
-    .map(csvField)
-    .join(',') + '\n';
+  const staged: Staged = { ...f, hashCode: computeHashCode(f, hashFields), toolFieldsHash: toolFieldsHash(f) };
+  let line = `${fetchId},${page}`;
+  for (const name of FINDING_FIELD_NAMES) line += `,${csvField(valueOf(staged, name))}`;
+  return `${line}\n`;
 }
 
 const ROWS_BETWEEN_YIELDS = 100;

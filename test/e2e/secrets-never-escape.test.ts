@@ -8,6 +8,7 @@ import { findFreePort, startService, type ServiceProcess } from '../../src/devst
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
+import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -26,6 +27,7 @@ let token: string;
 let temporal: Client;
 let dt: DependencyTrackFake;
 let gh: GitHubFake;
+let sg: SemgrepFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -62,6 +64,7 @@ beforeAll(async () => {
   temporal = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }), namespace: 'default' });
   dt = await startDependencyTrackFake();
   gh = await startGitHubFake();
+  sg = await startSemgrepFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -70,6 +73,7 @@ afterAll(async () => {
   await temporal?.connection.close();
   await dt?.close();
   await gh?.close();
+  await sg?.close();
   await db?.drop();
 });
 
@@ -117,7 +121,7 @@ async function scenario(tool: string, location: string, secret: string, settings
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['dependency_track', 'github']);
+  expect(Object.keys(connectors).sort()).toEqual(['dependency_track', 'github', 'semgrep']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -132,6 +136,13 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   gh.state.alerts[repo.id] = { codeScanning: [codeScanningAlert(repo, 1)], dependabot: [], secretScanning: [] };
   const ghSecrets = await scenario('github', gh.url, DEFAULT_GITHUB_TOKEN, { owner: 'scan' }, (secret) =>
     gh.inject({ match: '/repos/scan/app/code-scanning', times: 20, respond: { status: 400, body: { message: `Bad credentials: token ${secret} is malformed` } } }),
+  );
+
+  sg.state.deployments.push({ id: 1, slug: 'scan', name: 'Scan' });
+  sg.state.projects.scan = [semgrepProject('scan/app')];
+  sg.state.findings['scan/app'] = [semgrepFinding('scan/app', 'js.xss', 'src/app.js')];
+  const sgSecrets = await scenario('semgrep', sg.url, DEFAULT_SEMGREP_TOKEN, {}, (secret) =>
+    sg.inject({ match: '/api/v1/deployments/scan/findings', times: 20, respond: { status: 400, body: { error: `token ${secret} is malformed` } } }),
   );
 
   const cli = await ensureTemporalCli();
@@ -151,7 +162,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   // The tools' echoes of the secrets did reach the operations, redacted.
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
-  for (const secret of [...dtSecrets, ...ghSecrets]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

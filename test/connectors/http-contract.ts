@@ -1,0 +1,144 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { ConnectorConfig, FindingPage, RecordRef, ToolConnector } from '../../src/connectors/types.js';
+import { MALFORMED_JSON, type FakeServer, type FakeState } from '../fakes/fake-server.js';
+import { collect, connectorErrorOf, testContext, unreachableUrl } from './connector-context.js';
+
+/** A connector under the shared contract: its fake, seeded data, and the vendor's ways of failing. */
+export interface ContractSubject<State extends FakeState> {
+  connector: ToolConnector<any>;
+  start(): Promise<FakeServer<State>>;
+  /** Seeds the fake afresh; the record's findings must span at least two findings requests when paginated. */
+  seed(fake: FakeServer<State>): { config: ConnectorConfig<any>; record: RecordRef; findings: number; records: number };
+  /** The path of the record's findings listing (faults are injected there). */
+  findingsPath: string;
+  /** The query that marks the second findings page; absent for an unpaginated export. */
+  secondPage?: Record<string, string>;
+  /** Takes away the permission the findings need, so the tool answers 403. */
+  denyPermission(fake: FakeServer<State>): void;
+  removeRecord(fake: FakeServer<State>): void;
+  /** How the vendor says when to come back after a 429. */
+  rateLimitHeaders: Record<string, string>;
+}
+
+const allFindings = (pages: FindingPage[]) => pages.flatMap((p) => p.findings);
+
+/**
+ * The behaviour every HTTP connector owes the worker, whatever the tool: check's three clear errors,
+ * every page of findings, resuming after a failed page, rate limits and outages retried, broken answers
+ * classified, a vanished record reported as RECORD_MISSING.
+ */
+export function describeConnectorContract<State extends FakeState>(title: string, subject: ContractSubject<State>): void {
+  describe(`${title}: the connector contract`, () => {
+    let fake: FakeServer<State>;
+    let seeded: ReturnType<ContractSubject<State>['seed']>;
+    const { connector } = subject;
+    beforeAll(async () => {
+      fake = await subject.start();
+    });
+    afterAll(async () => {
+      await fake.close();
+    });
+    beforeEach(() => {
+      seeded = subject.seed(fake);
+      fake.state.requests = [];
+      fake.state.faults = [];
+    });
+    const fetchAll = (cursor: FindingPage['cursor'] = null, ctx = testContext()) => collect(connector.fetchFindings(seeded.config, seeded.record, cursor, ctx));
+
+    it('check passes with the seeded credentials', async () => {
+      await expect(connector.check(seeded.config, testContext())).resolves.toBeUndefined();
+      expect(fake.state.requests).toHaveLength(1);
+    });
+
+    it('check: a location where nothing listens is TOOL_UNAVAILABLE, a location that is not the API is CONFIG_INVALID', async () => {
+      const unreachable = await connectorErrorOf(connector.check({ ...seeded.config, location: await unreachableUrl() }, testContext()));
+      expect(unreachable.type).toBe('TOOL_UNAVAILABLE');
+      const elsewhere = await connectorErrorOf(connector.check({ ...seeded.config, location: `${fake.url}/not-the-api` }, testContext()));
+      expect(elsewhere.type).toBe('CONFIG_INVALID');
+      expect(elsewhere.message).toContain('check the location');
+    });
+
+    it('check: a wrong secret is AUTH_REJECTED (401) and never appears in the message', async () => {
+      const wrong = `${seeded.config.secret.slice(0, -6)}WRONG0`;
+      const error = await connectorErrorOf(connector.check({ ...seeded.config, secret: wrong }, testContext()));
+      expect(error.type).toBe('AUTH_REJECTED');
+      expect(error.details.status).toBe(401);
+      expect(error.message).not.toContain(wrong);
+    });
+
+    it('a missing permission is AUTH_REJECTED (403) naming what the secret needs', async () => {
+      subject.denyPermission(fake);
+      const error = await connectorErrorOf(fetchAll());
+      expect(error.type).toBe('AUTH_REJECTED');
+      expect(error.details.status).toBe(403);
+      expect(error.message).toContain('needs');
+    });
+
+    it('discover lists every record across pages', async () => {
+      const records = await collect(connector.discover(seeded.config, testContext()));
+      expect(records).toHaveLength(seeded.records);
+      expect(records.map((r) => r.externalId)).toContain(seeded.record.externalId);
+    });
+
+    it('fetchFindings yields every current finding, the last page with a null cursor', async () => {
+      const pages = await fetchAll();
+      expect(allFindings(pages)).toHaveLength(seeded.findings);
+      expect(pages.at(-1)!.cursor).toBeNull();
+    });
+
+    if (subject.secondPage) {
+      it('resumes after the last stored page when a later page failed', async () => {
+        fake.inject({ match: subject.findingsPath, query: subject.secondPage, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
+        const stored: FindingPage[] = [];
+        const error = await connectorErrorOf(
+          (async () => {
+            for await (const page of connector.fetchFindings(seeded.config, seeded.record, null, testContext())) stored.push(page);
+          })(),
+        );
+        expect(error.type).toBe('TOOL_UNAVAILABLE');
+        expect(stored).toHaveLength(1);
+        fake.state.requests = [];
+        const rest = await fetchAll(stored[0]!.cursor);
+        const ids = [...allFindings(stored), ...allFindings(rest)].map((f) => f.uniqueIdFromTool);
+        expect(new Set(ids).size).toBe(seeded.findings);
+        expect(ids).toHaveLength(seeded.findings);
+        const listed = fake.state.requests.filter((r) => r.path === subject.findingsPath);
+        expect(listed[0]!.query).toMatchObject(subject.secondPage!);
+      });
+    }
+
+    it('waits for the rate-limit reset after a 429, then succeeds', async () => {
+      fake.inject({ match: subject.findingsPath, respond: { status: 429, headers: subject.rateLimitHeaders, body: { message: 'Too many requests' } } });
+      const ctx = testContext();
+      expect(allFindings(await fetchAll(null, ctx))).toHaveLength(seeded.findings);
+      expect(ctx.waits).toEqual([{ ms: 1000, reason: expect.stringContaining('429') }]);
+    });
+
+    it('retries a 5xx and succeeds; gives up as TOOL_UNAVAILABLE when it persists', async () => {
+      fake.inject({ match: subject.findingsPath, times: 2, respond: { status: 503, body: { message: 'maintenance' } } });
+      expect(allFindings(await fetchAll())).toHaveLength(seeded.findings);
+      fake.inject({ match: subject.findingsPath, times: 3, respond: { status: 500, rawBody: 'oops' } });
+      const error = await connectorErrorOf(fetchAll());
+      expect(error.type).toBe('TOOL_UNAVAILABLE');
+      expect(error.retryable).toBe(true);
+    });
+
+    it('a malformed body is BAD_TOOL_DATA; a body broken off mid-way is TOOL_UNAVAILABLE, never a short list', async () => {
+      fake.inject({ match: subject.findingsPath, respond: MALFORMED_JSON });
+      expect((await connectorErrorOf(fetchAll())).type).toBe('BAD_TOOL_DATA');
+      fake.inject({ match: subject.findingsPath, respond: { ...MALFORMED_JSON, rawBody: '{"unexpected": true}' } });
+      expect((await connectorErrorOf(fetchAll())).type).toBe('BAD_TOOL_DATA');
+      fake.inject({ match: subject.findingsPath, times: 3, respond: { cutAfterBytes: 30 } });
+      const cut = await connectorErrorOf(fetchAll());
+      expect(cut.type).toBe('TOOL_UNAVAILABLE');
+    });
+
+    it('a record the tool no longer has is RECORD_MISSING', async () => {
+      subject.removeRecord(fake);
+      const error = await connectorErrorOf(fetchAll());
+      expect(error.type).toBe('RECORD_MISSING');
+      expect(error.retryable).toBe(false);
+      expect(error.message).toContain(seeded.record.name);
+    });
+  });
+}

@@ -1,5 +1,7 @@
 import type { ToolConnector } from './types.js';
+import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
+import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
 import { semgrep } from './semgrep/index.js';
 
@@ -8,6 +10,8 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [dependencyTrack.tool]: dependencyTrack,
   [github.tool]: github,
   [semgrep.tool]: semgrep,
+  [edgescan.tool]: edgescan,
+  [cobalt.tool]: cobalt,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

@@ -16,6 +16,8 @@ export interface ContractSubject<State extends FakeState> {
   /** Takes away the permission the findings need, so the tool answers 403. */
   denyPermission(fake: FakeServer<State>): void;
   removeRecord(fake: FakeServer<State>): void;
+  /** A secret of the right shape the tool rejects (default: the seeded one with its end changed). */
+  wrongSecret?: (secret: string) => string;
   /** How the vendor says when to come back after a 429. */
   rateLimitHeaders: Record<string, string>;
 }
@@ -59,7 +61,7 @@ export function describeConnectorContract<State extends FakeState>(title: string
     });
 
     it('check: a wrong secret is AUTH_REJECTED (401) and never appears in the message', async () => {
-      const wrong = `${seeded.config.secret.slice(0, -6)}WRONG0`;
+      const wrong = subject.wrongSecret?.(seeded.config.secret) ?? `${seeded.config.secret.slice(0, -6)}WRONG0`;
       const error = await connectorErrorOf(connector.check({ ...seeded.config, secret: wrong }, testContext()));
       expect(error.type).toBe('AUTH_REJECTED');
       expect(error.details.status).toBe(401);

@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { cobalt, createCobaltConnector } from '../../src/connectors/cobalt/index.js';
 import type { ConnectorConfig, RecordRef } from '../../src/connectors/types.js';
 import { DEFAULT_COBALT_ORG_TOKEN, DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
-import { describeConnectorContract } from './http-contract.js';
+import { describeConnectorContract, seededFake } from './http-contract.js';
 
 const connector = createCobaltConnector(FAST_RETRIES);
 
@@ -35,57 +35,46 @@ describeConnectorContract('Cobalt', {
 });
 
 describe('Cobalt: requests and mapping', () => {
-  let fake: CobaltFake;
-  let seeded: ReturnType<typeof seed>;
-  beforeAll(async () => {
-    fake = await startCobaltFake();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    seeded = seed(fake);
-    fake.state.requests = [];
-  });
-  const fetchAll = async () => (await collect(connector.fetchFindings(seeded.config, seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const env = seededFake(startCobaltFake, seed);
+  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on the finding id', () => {
     expect(cobalt).toMatchObject({ tool: 'cobalt', displayName: 'Cobalt', matching: 'unique_id_from_tool' });
   });
 
   it('sends both tokens and the v2 media type; a secret without the org token is CONFIG_INVALID before anything is sent', async () => {
-    await connector.check(seeded.config, testContext());
-    expect(fake.state.requests[0]).toMatchObject({ path: '/assets', query: { limit: '1' } });
-    expect(fake.state.requests[0]!.headers).toMatchObject({ authorization: '[redacted]', 'x-org-token': '[redacted]', accept: 'application/vnd.cobalt.v2+json' });
-    const error = await connectorErrorOf(connector.check({ ...seeded.config, secret: 'onlyTheApiTokenHere000000' }, testContext()));
+    await connector.check(env.seeded.config, testContext());
+    expect(env.fake.state.requests[0]).toMatchObject({ path: '/assets', query: { limit: '1' } });
+    expect(env.fake.state.requests[0]!.headers).toMatchObject({ authorization: '[redacted]', 'x-org-token': '[redacted]', accept: 'application/vnd.cobalt.v2+json' });
+    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: 'onlyTheApiTokenHere000000' }, testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('<API token>:<org token>');
     expect(error.message).not.toContain('onlyTheApiTokenHere');
-    expect(fake.state.requests).toHaveLength(1);
+    expect(env.fake.state.requests).toHaveLength(1);
   });
 
   it('a wrong org token is AUTH_REJECTED (403)', async () => {
-    const error = await connectorErrorOf(connector.check({ ...seeded.config, secret: `${seeded.config.secret.split(':')[0]}:someOtherOrgToken00000` }, testContext()));
+    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: `${env.seeded.config.secret.split(':')[0]}:someOtherOrgToken00000` }, testContext()));
     expect(error).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 403 } });
   });
 
   it('follows the cursor of pagination.next_page, keeping the asset filter and the limit', async () => {
     await fetchAll();
-    const listed = fake.state.requests.filter((r) => r.path === '/findings').map((r) => r.query);
+    const listed = env.fake.state.requests.filter((r) => r.path === '/findings').map((r) => r.query);
     expect(listed).toEqual([
-      { asset: seeded.web.resource.id, limit: '100' },
-      { asset: seeded.web.resource.id, limit: '100', cursor: Buffer.from('100').toString('base64url') },
+      { asset: env.seeded.web.resource.id, limit: '100' },
+      { asset: env.seeded.web.resource.id, limit: '100', cursor: Buffer.from('100').toString('base64url') },
     ]);
   });
 
   it('discovers assets by id and title', async () => {
-    const records = await collect(connector.discover(seeded.config, testContext()));
-    expect(records[0]).toEqual({ externalId: seeded.web.resource.id, name: 'webapp', metadata: { assetType: 'web', url: seeded.web.links.ui.url } });
+    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    expect(records[0]).toEqual({ externalId: env.seeded.web.resource.id, name: 'webapp', metadata: { assetType: 'web', url: env.seeded.web.links.ui.url } });
   });
 
   it('maps a finding: id as identity, first target as endpoint, link to Cobalt as reference', async () => {
-    const item = cobaltFinding(seeded.web, 'Stored XSS', { severity: 'critical', state: 'new' });
-    fake.state.findings = [item];
+    const item = cobaltFinding(env.seeded.web, 'Stored XSS', { severity: 'critical', state: 'new' });
+    env.fake.state.findings = [item];
     expect(await fetchAll()).toEqual([
       {
         title: 'Stored XSS',
@@ -106,8 +95,8 @@ describe('Cobalt: requests and mapping', () => {
   });
 
   it('maps severities (none yet → Info) and states: invalid → falseP, wont_fix → risk accepted, valid_fix left out, validated → verified', async () => {
-    const f = (title: string, fields: Partial<ReturnType<typeof cobaltFinding>['resource']>) => cobaltFinding(seeded.web, title, fields);
-    fake.state.findings = [
+    const f = (title: string, fields: Partial<ReturnType<typeof cobaltFinding>['resource']>) => cobaltFinding(env.seeded.web, title, fields);
+    env.fake.state.findings = [
       ...['critical', 'high', 'medium', 'low', 'informational', null].map((severity) => f(`sev-${severity}`, { severity, state: 'triaging' })),
       f('invalid', { state: 'invalid' }),
       f('wont', { state: 'wont_fix' }),
@@ -125,7 +114,7 @@ describe('Cobalt: requests and mapping', () => {
   });
 
   it("retries Cobalt's own rate-limit answer (509) and succeeds", async () => {
-    fake.inject({ match: '/findings', respond: { status: 509, body: { message: 'BANDWIDTH_LIMIT_EXCEEDED' } } });
+    env.fake.inject({ match: '/findings', respond: { status: 509, body: { message: 'BANDWIDTH_LIMIT_EXCEEDED' } } });
     expect(await fetchAll()).toHaveLength(120);
   });
 });

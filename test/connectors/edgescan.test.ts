@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { describe, expect, it } from '@jest/globals';
 import { createEdgescanConnector, edgescan } from '../../src/connectors/edgescan/index.js';
 import { RESTART_FETCH, type ConnectorConfig, type RecordRef } from '../../src/connectors/types.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { FAST_RETRIES, collect, testContext } from './connector-context.js';
-import { describeConnectorContract } from './http-contract.js';
+import { describeConnectorContract, seededFake } from './http-contract.js';
 
 const connector = createEdgescanConnector(FAST_RETRIES);
 
@@ -34,19 +34,8 @@ describeConnectorContract('Edgescan', {
 });
 
 describe('Edgescan: requests and mapping', () => {
-  let fake: EdgescanFake;
-  let seeded: ReturnType<typeof seed>;
-  beforeAll(async () => {
-    fake = await startEdgescanFake();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
-  beforeEach(() => {
-    seeded = seed(fake);
-    fake.state.requests = [];
-  });
-  const pagesOf = (c = connector) => collect(c.fetchFindings(seeded.config, seeded.record, null, testContext()));
+  const env = seededFake(startEdgescanFake, seed);
+  const pagesOf = (c = connector) => collect(c.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()));
   const fetchAll = async () => (await pagesOf()).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on the vulnerability id', () => {
@@ -54,9 +43,9 @@ describe('Edgescan: requests and mapping', () => {
   });
 
   it('discovers assets with their host name', async () => {
-    const records = await collect(connector.discover(seeded.config, testContext()));
+    const records = await collect(connector.discover(env.seeded.config, testContext()));
     expect(records.find((r) => r.name === 'portal')).toEqual({
-      externalId: String(seeded.portal.id),
+      externalId: String(env.seeded.portal.id),
       name: 'portal',
       metadata: { hostname: 'portal.example.com', type: 'app', tags: [] },
     });
@@ -64,16 +53,16 @@ describe('Edgescan: requests and mapping', () => {
 
   it('exports the open vulnerabilities of the one asset, after confirming the asset exists, with the token header', async () => {
     await fetchAll();
-    expect(fake.state.requests.map((r) => [r.path, r.query])).toEqual([
-      [`/api/v1/assets/${seeded.portal.id}.json`, {}],
-      ['/api/v1/vulnerabilities/export.json', { 'c[asset_id_in]': String(seeded.portal.id), 'c[status]': 'open' }],
+    expect(env.fake.state.requests.map((r) => [r.path, r.query])).toEqual([
+      [`/api/v1/assets/${env.seeded.portal.id}.json`, {}],
+      ['/api/v1/vulnerabilities/export.json', { 'c[asset_id_in]': String(env.seeded.portal.id), 'c[status]': 'open' }],
     ]);
-    expect(fake.state.requests[0]!.headers['x-api-token']).toBe('[redacted]');
+    expect(env.fake.state.requests[0]!.headers['x-api-token']).toBe('[redacted]');
   });
 
   it('maps a vulnerability: id as identity, CWE and CVE, CVSS, location as endpoint', async () => {
-    const item = edgescanVulnerability(seeded.portal, 'SQL injection', { severity: 5, cwes: ['CWE-89'], cves: ['CVE-2024-1234'], cvss_score: 9.8 });
-    fake.state.vulnerabilities = [item];
+    const item = edgescanVulnerability(env.seeded.portal, 'SQL injection', { severity: 5, cwes: ['CWE-89'], cves: ['CVE-2024-1234'], cvss_score: 9.8 });
+    env.fake.state.vulnerabilities = [item];
     expect(await fetchAll()).toEqual([
       {
         title: 'SQL injection',
@@ -97,9 +86,9 @@ describe('Edgescan: requests and mapping', () => {
   });
 
   it('maps severities 1–5 and triage: a false-positive PCI exception → falseP, any other exception → risk accepted', async () => {
-    const v = (name: string, fields: object) => edgescanVulnerability(seeded.portal, name, fields);
-    fake.state.vulnerabilities = [1, 2, 3, 4, 5].map((severity) => v(`sev-${severity}`, { severity }));
-    fake.state.vulnerabilities.push(v('fp', { pci_exception: 'false_positive' }), v('accepted', { pci_exception: 'compensating_control' }));
+    const v = (name: string, fields: object) => edgescanVulnerability(env.seeded.portal, name, fields);
+    env.fake.state.vulnerabilities = [1, 2, 3, 4, 5].map((severity) => v(`sev-${severity}`, { severity }));
+    env.fake.state.vulnerabilities.push(v('fp', { pci_exception: 'false_positive' }), v('accepted', { pci_exception: 'compensating_control' }));
     const findings = await fetchAll();
     expect(findings.slice(0, 5).map((f) => f.severity)).toEqual(['Info', 'Low', 'Medium', 'High', 'Critical']);
     expect(findings.slice(5).map((f) => [f.title, f.falseP, f.riskAccepted])).toEqual([
@@ -111,7 +100,7 @@ describe('Edgescan: requests and mapping', () => {
 
   it('cuts the unpaginated export into bounded pages that ask a retried fetch to start over', async () => {
     expect((await pagesOf()).map((p) => [p.findings.length, p.cursor])).toEqual([[30, null]]);
-    fake.state.vulnerabilities = Array.from({ length: 1200 }, (_, i) => edgescanVulnerability(seeded.portal, `Bulk ${i}`));
+    env.fake.state.vulnerabilities = Array.from({ length: 1200 }, (_, i) => edgescanVulnerability(env.seeded.portal, `Bulk ${i}`));
     const many = await pagesOf();
     expect(many.map((p) => [p.findings.length, p.cursor])).toEqual([
       [500, RESTART_FETCH],

@@ -24,6 +24,26 @@ export interface ContractSubject<State extends FakeState> {
 
 const allFindings = (pages: FindingPage[]) => pages.flatMap((p) => p.findings);
 
+/** A fake for one describe block, started once, seeded afresh with empty request log and faults before each test. */
+export function seededFake<State extends FakeState, Seeded>(
+  start: () => Promise<FakeServer<State>>,
+  seed: (fake: FakeServer<State>) => Seeded,
+): { fake: FakeServer<State>; seeded: Seeded } {
+  const env = {} as { fake: FakeServer<State>; seeded: Seeded };
+  beforeAll(async () => {
+    env.fake = await start();
+  });
+  afterAll(async () => {
+    await env.fake?.close();
+  });
+  beforeEach(() => {
+    env.seeded = seed(env.fake);
+    env.fake.state.requests = [];
+    env.fake.state.faults = [];
+  });
+  return env;
+}
+
 /**
  * The behaviour every HTTP connector owes the worker, whatever the tool: check's three clear errors,
  * every page of findings, resuming after a failed page, rate limits and outages retried, broken answers
@@ -31,45 +51,33 @@ const allFindings = (pages: FindingPage[]) => pages.flatMap((p) => p.findings);
  */
 export function describeConnectorContract<State extends FakeState>(title: string, subject: ContractSubject<State>): void {
   describe(`${title}: the connector contract`, () => {
-    let fake: FakeServer<State>;
-    let seeded: ReturnType<ContractSubject<State>['seed']>;
+    const env = seededFake(subject.start, subject.seed);
     const { connector } = subject;
-    beforeAll(async () => {
-      fake = await subject.start();
-    });
-    afterAll(async () => {
-      await fake.close();
-    });
-    beforeEach(() => {
-      seeded = subject.seed(fake);
-      fake.state.requests = [];
-      fake.state.faults = [];
-    });
-    const fetchAll = (cursor: FindingPage['cursor'] = null, ctx = testContext()) => collect(connector.fetchFindings(seeded.config, seeded.record, cursor, ctx));
+    const fetchAll = (cursor: FindingPage['cursor'] = null, ctx = testContext()) => collect(connector.fetchFindings(env.seeded.config, env.seeded.record, cursor, ctx));
 
     it('check passes with the seeded credentials', async () => {
-      await expect(connector.check(seeded.config, testContext())).resolves.toBeUndefined();
-      expect(fake.state.requests).toHaveLength(1);
+      await expect(connector.check(env.seeded.config, testContext())).resolves.toBeUndefined();
+      expect(env.fake.state.requests).toHaveLength(1);
     });
 
     it('check: a location where nothing listens is TOOL_UNAVAILABLE, a location that is not the API is CONFIG_INVALID', async () => {
-      const unreachable = await connectorErrorOf(connector.check({ ...seeded.config, location: await unreachableUrl() }, testContext()));
+      const unreachable = await connectorErrorOf(connector.check({ ...env.seeded.config, location: await unreachableUrl() }, testContext()));
       expect(unreachable.type).toBe('TOOL_UNAVAILABLE');
-      const elsewhere = await connectorErrorOf(connector.check({ ...seeded.config, location: `${fake.url}/not-the-api` }, testContext()));
+      const elsewhere = await connectorErrorOf(connector.check({ ...env.seeded.config, location: `${env.fake.url}/not-the-api` }, testContext()));
       expect(elsewhere.type).toBe('CONFIG_INVALID');
       expect(elsewhere.message).toContain('check the location');
     });
 
     it('check: a wrong secret is AUTH_REJECTED (401) and never appears in the message', async () => {
-      const wrong = subject.wrongSecret?.(seeded.config.secret) ?? `${seeded.config.secret.slice(0, -6)}WRONG0`;
-      const error = await connectorErrorOf(connector.check({ ...seeded.config, secret: wrong }, testContext()));
+      const wrong = subject.wrongSecret?.(env.seeded.config.secret) ?? `${env.seeded.config.secret.slice(0, -6)}WRONG0`;
+      const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: wrong }, testContext()));
       expect(error.type).toBe('AUTH_REJECTED');
       expect(error.details.status).toBe(401);
       expect(error.message).not.toContain(wrong);
     });
 
     it('a missing permission is AUTH_REJECTED (403) naming what the secret needs', async () => {
-      subject.denyPermission(fake);
+      subject.denyPermission(env.fake);
       const error = await connectorErrorOf(fetchAll());
       expect(error.type).toBe('AUTH_REJECTED');
       expect(error.details.status).toBe(403);
@@ -77,70 +85,70 @@ export function describeConnectorContract<State extends FakeState>(title: string
     });
 
     it('discover lists every record across pages', async () => {
-      const records = await collect(connector.discover(seeded.config, testContext()));
-      expect(records).toHaveLength(seeded.records);
-      expect(records.map((r) => r.externalId)).toContain(seeded.record.externalId);
+      const records = await collect(connector.discover(env.seeded.config, testContext()));
+      expect(records).toHaveLength(env.seeded.records);
+      expect(records.map((r) => r.externalId)).toContain(env.seeded.record.externalId);
     });
 
     it('fetchFindings yields every current finding, the last page with a null cursor', async () => {
       const pages = await fetchAll();
-      expect(allFindings(pages)).toHaveLength(seeded.findings);
+      expect(allFindings(pages)).toHaveLength(env.seeded.findings);
       expect(pages.at(-1)!.cursor).toBeNull();
     });
 
     if (subject.secondPage) {
       it('resumes after the last stored page when a later page failed', async () => {
-        fake.inject({ match: subject.findingsPath, query: subject.secondPage, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
+        env.fake.inject({ match: subject.findingsPath, query: subject.secondPage, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
         const stored: FindingPage[] = [];
         const error = await connectorErrorOf(
           (async () => {
-            for await (const page of connector.fetchFindings(seeded.config, seeded.record, null, testContext())) stored.push(page);
+            for await (const page of connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext())) stored.push(page);
           })(),
         );
         expect(error.type).toBe('TOOL_UNAVAILABLE');
         expect(stored).toHaveLength(1);
-        fake.state.requests = [];
+        env.fake.state.requests = [];
         const rest = await fetchAll(stored[0]!.cursor);
         const ids = [...allFindings(stored), ...allFindings(rest)].map((f) => f.uniqueIdFromTool);
-        expect(new Set(ids).size).toBe(seeded.findings);
-        expect(ids).toHaveLength(seeded.findings);
-        const listed = fake.state.requests.filter((r) => r.path === subject.findingsPath);
+        expect(new Set(ids).size).toBe(env.seeded.findings);
+        expect(ids).toHaveLength(env.seeded.findings);
+        const listed = env.fake.state.requests.filter((r) => r.path === subject.findingsPath);
         expect(listed[0]!.query).toMatchObject(subject.secondPage!);
       });
     }
 
     it('waits for the rate-limit reset after a 429, then succeeds', async () => {
-      fake.inject({ match: subject.findingsPath, respond: { status: 429, headers: subject.rateLimitHeaders, body: { message: 'Too many requests' } } });
+      env.fake.inject({ match: subject.findingsPath, respond: { status: 429, headers: subject.rateLimitHeaders, body: { message: 'Too many requests' } } });
       const ctx = testContext();
-      expect(allFindings(await fetchAll(null, ctx))).toHaveLength(seeded.findings);
+      expect(allFindings(await fetchAll(null, ctx))).toHaveLength(env.seeded.findings);
       expect(ctx.waits).toEqual([{ ms: 1000, reason: expect.stringContaining('429') }]);
     });
 
     it('retries a 5xx and succeeds; gives up as TOOL_UNAVAILABLE when it persists', async () => {
-      fake.inject({ match: subject.findingsPath, times: 2, respond: { status: 503, body: { message: 'maintenance' } } });
-      expect(allFindings(await fetchAll())).toHaveLength(seeded.findings);
-      fake.inject({ match: subject.findingsPath, times: 3, respond: { status: 500, rawBody: 'oops' } });
+      env.fake.inject({ match: subject.findingsPath, times: 2, respond: { status: 503, body: { message: 'maintenance' } } });
+      expect(allFindings(await fetchAll())).toHaveLength(env.seeded.findings);
+      env.fake.inject({ match: subject.findingsPath, times: 3, respond: { status: 500, rawBody: 'oops' } });
       const error = await connectorErrorOf(fetchAll());
       expect(error.type).toBe('TOOL_UNAVAILABLE');
       expect(error.retryable).toBe(true);
     });
 
     it('a malformed body is BAD_TOOL_DATA; a body broken off mid-way is TOOL_UNAVAILABLE, never a short list', async () => {
-      fake.inject({ match: subject.findingsPath, respond: MALFORMED_JSON });
+      env.fake.inject({ match: subject.findingsPath, respond: MALFORMED_JSON });
       expect((await connectorErrorOf(fetchAll())).type).toBe('BAD_TOOL_DATA');
-      fake.inject({ match: subject.findingsPath, respond: { ...MALFORMED_JSON, rawBody: '{"unexpected": true}' } });
+      env.fake.inject({ match: subject.findingsPath, respond: { ...MALFORMED_JSON, rawBody: '{"unexpected": true}' } });
       expect((await connectorErrorOf(fetchAll())).type).toBe('BAD_TOOL_DATA');
-      fake.inject({ match: subject.findingsPath, times: 3, respond: { cutAfterBytes: 30 } });
+      env.fake.inject({ match: subject.findingsPath, times: 3, respond: { cutAfterBytes: 30 } });
       const cut = await connectorErrorOf(fetchAll());
       expect(cut.type).toBe('TOOL_UNAVAILABLE');
     });
 
     it('a record the tool no longer has is RECORD_MISSING', async () => {
-      subject.removeRecord(fake);
+      subject.removeRecord(env.fake);
       const error = await connectorErrorOf(fetchAll());
       expect(error.type).toBe('RECORD_MISSING');
       expect(error.retryable).toBe(false);
-      expect(error.message).toContain(seeded.record.name);
+      expect(error.message).toContain(env.seeded.record.name);
     });
   });
 }

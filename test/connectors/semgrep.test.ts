@@ -1,9 +1,9 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { beforeEach, describe, expect, it } from '@jest/globals';
 import { createSemgrepConnector, semgrep } from '../../src/connectors/semgrep/index.js';
 import type { ConnectorConfig, NormalizedFinding, RecordRef } from '../../src/connectors/types.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
 import { FAST_RETRIES, collect, testContext } from './connector-context.js';
-import { describeConnectorContract } from './http-contract.js';
+import { describeConnectorContract, seededFake } from './http-contract.js';
 
 const connector = createSemgrepConnector(FAST_RETRIES);
 const PAGE = 500;
@@ -40,20 +40,11 @@ describeConnectorContract('Semgrep', {
 });
 
 describe('Semgrep: requests and mapping', () => {
-  let fake: SemgrepFake;
-  let seeded: ReturnType<typeof seed>;
-  beforeAll(async () => {
-    fake = await startSemgrepFake();
-  });
-  afterAll(async () => {
-    await fake.close();
-  });
+  const env = seededFake(startSemgrepFake, seed);
   beforeEach(() => {
-    seeded = seed(fake);
-    fake.state.findings['acme/web'] = [];
-    fake.state.requests = [];
+    env.fake.state.findings['acme/web'] = [];
   });
-  const fetchAll = async () => (await collect(connector.fetchFindings(seeded.config, seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
   const byRule = (findings: NormalizedFinding[], rule: string) => findings.find((f) => f.vulnIdFromTool === rule);
 
   it('is the shipped connector, matching on the tool id', () => {
@@ -61,24 +52,24 @@ describe('Semgrep: requests and mapping', () => {
   });
 
   it('discovers projects per deployment with the slug in their metadata, paging from 0 until an empty page', async () => {
-    const records = await collect(connector.discover(seeded.config, testContext()));
+    const records = await collect(connector.discover(env.seeded.config, testContext()));
     expect(records.find((r) => r.name === 'labs/prototype')?.metadata).toMatchObject({ deploymentSlug: 'acme-labs' });
-    const pages = fake.state.requests.filter((r) => r.path === '/api/v1/deployments/acme/projects').map((r) => r.query.page);
+    const pages = env.fake.state.requests.filter((r) => r.path === '/api/v1/deployments/acme/projects').map((r) => r.query.page);
     expect(pages).toEqual(['0', '1', '2']);
   });
 
   it('asks for the deduplicated findings of the one repository, after confirming the project exists', async () => {
     await fetchAll();
-    expect(fake.state.requests.map((r) => [r.path, r.query])).toEqual([
+    expect(env.fake.state.requests.map((r) => [r.path, r.query])).toEqual([
       ['/api/v1/deployments/acme/projects/acme/web', {}],
       ['/api/v1/deployments/acme/findings', { repos: 'acme/web', dedup: 'true', page: '0', page_size: String(PAGE) }],
     ]);
-    expect(fake.state.requests.every((r) => r.headers.authorization === '[redacted]')).toBe(true);
+    expect(env.fake.state.requests.every((r) => r.headers.authorization === '[redacted]')).toBe(true);
   });
 
   it('maps a finding: match_based_id as identity, rule, location, CWE, link, severity', async () => {
     const item = semgrepFinding('acme/web', 'python.flask.xss', 'app/views.py', { line: 42, severity: 'high', cwe: 'CWE-79: Cross-site Scripting' });
-    fake.state.findings['acme/web'] = [item, { ...item, id: 99, ref: 'refs/heads/feature' }];
+    env.fake.state.findings['acme/web'] = [item, { ...item, id: 99, ref: 'refs/heads/feature' }];
     const findings = await fetchAll();
     expect(findings).toHaveLength(1);
     expect(findings[0]).toEqual({
@@ -102,14 +93,14 @@ describe('Semgrep: requests and mapping', () => {
 
   it('maps severities, legacy ERROR/WARNING/INFO included', async () => {
     const severities = ['critical', 'high', 'medium', 'low', 'ERROR', 'WARNING', 'INFO', 'unknown'];
-    fake.state.findings['acme/web'] = severities.map((severity, i) => semgrepFinding('acme/web', `rule-${severity}`, `f${i}.js`, { severity }));
+    env.fake.state.findings['acme/web'] = severities.map((severity, i) => semgrepFinding('acme/web', `rule-${severity}`, `f${i}.js`, { severity }));
     const findings = await fetchAll();
     expect(severities.map((s) => byRule(findings, `rule-${s}`)?.severity)).toEqual(['Critical', 'High', 'Medium', 'Low', 'High', 'Medium', 'Info', 'Info']);
   });
 
   it('maps triage: ignored as false positive → falseP, ignored otherwise → risk accepted, fixing → verified, fixed and removed left out', async () => {
     const f = (rule: string, fields: Record<string, unknown>) => semgrepFinding('acme/web', rule, `${rule}.js`, fields);
-    fake.state.findings['acme/web'] = [
+    env.fake.state.findings['acme/web'] = [
       f('open', {}),
       f('fp', { status: 'ignored', triage_state: 'ignored', triage_reason: 'false_positive' }),
       f('accepted', { status: 'ignored', triage_state: 'ignored', triage_reason: 'acceptable_risk' }),
@@ -132,12 +123,12 @@ describe('Semgrep: requests and mapping', () => {
   });
 
   it('yields one empty, final page for a project without findings', async () => {
-    const pages = await collect(connector.fetchFindings(seeded.config, seeded.record, null, testContext()));
+    const pages = await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()));
     expect(pages).toEqual([{ findings: [], cursor: null }]);
   });
 
   it('reports a finding without a rule as BAD_TOOL_DATA', async () => {
-    fake.state.findings['acme/web'] = [{ id: 1, match_based_id: 'x' } as never];
+    env.fake.state.findings['acme/web'] = [{ id: 1, match_based_id: 'x' } as never];
     await expect(fetchAll()).rejects.toMatchObject({ type: 'BAD_TOOL_DATA', message: expect.stringContaining('rule_name') });
   });
 });

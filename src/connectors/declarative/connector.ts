@@ -1,7 +1,7 @@
 import { ConnectorError } from '../../errors.js';
 import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
-import { RESTART_FETCH, type ConnectorConfig, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
+import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
 import type { DeclarativeDefinition, Listing, RequestTemplate } from './definition.js';
 import { findingFrom } from './mapping.js';
 import { paginate, type PagePosition } from './paginators.js';
@@ -46,7 +46,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
     notFound,
   });
 
-  function listing(http: HttpClient, list: Listing, scope: TemplateScope, ctx: Parameters<ToolConnector['check']>[1], startAt: PagePosition | null, notFound?: HttpRequest['notFound']) {
+  function listing(http: HttpClient, list: Listing, scope: TemplateScope, ctx: ConnectorContext, startAt: PagePosition | null, notFound?: HttpRequest['notFound']) {
     return paginate(http, request(list, scope, notFound), list.paginator, ctx, { startAt, itemsOf: itemsAt(list.selector) });
   }
 
@@ -81,8 +81,12 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
             for (const raw of page.items) {
               const item = parseToolItem(stream.schema, raw, name, 'a record');
               const scope = { settings, parent };
+              const externalId = read(stream.externalId, item, scope);
+              if ((typeof externalId !== 'string' && typeof externalId !== 'number') || externalId === '') {
+                throw new ConnectorError('BAD_TOOL_DATA', `${name} sent a record without an id this connector can read`);
+              }
               const metadata = Object.fromEntries(Object.entries(stream.metadata ?? {}).map(([key, source]) => [key, read(source, item, scope) ?? null]));
-              yield { externalId: String(read(stream.externalId, item, scope)), name: String(read(stream.name, item, scope)), metadata };
+              yield { externalId: String(externalId), name: String(read(stream.name, item, scope) ?? externalId), metadata };
             }
           }
         }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { declarativeConnector, cweNumbers, type DeclarativeDefinition } from '../declarative/index.js';
+import { declarativeConnector, cweNumbers, valueAt, type DeclarativeDefinition } from '../declarative/index.js';
 import { bearerAuth, type HttpTuning } from '../http/index.js';
 
 /** The parts of a Semgrep project (`GET /api/v1/deployments/{slug}/projects`) this connector reads. */
@@ -69,7 +69,7 @@ export const semgrepDefinition: DeclarativeDefinition<z.infer<typeof semgrepSett
     externalId: 'id',
     name: 'name',
     metadata: {
-      deploymentSlug: (_project, { parent }) => z.looseObject({ slug: z.string() }).parse(parent).slug,
+      deploymentSlug: (_project, { parent }) => valueAt(parent, 'slug'),
       url: 'url',
       tags: 'tags',
       latestScanAt: 'latest_scan_at',

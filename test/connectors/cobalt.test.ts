@@ -28,6 +28,7 @@ describeConnectorContract('Cobalt', {
   seed,
   findingsPath: '/findings',
   secondPage: { cursor: Buffer.from('100').toString('base64url'), limit: '100' },
+  checkSeesPermission: true,
   denyPermission: (fake) => (fake.state.orgs[DEFAULT_COBALT_ORG_TOKEN] = { findings: false }),
   removeRecord: (fake) => (fake.state.assets = fake.state.assets.filter((a) => a.resource.title !== 'webapp')),
   wrongSecret: (secret) => `cobaltWrongApiToken000000000:${secret.split(':')[1]}`,
@@ -44,7 +45,7 @@ describe('Cobalt: requests and mapping', () => {
 
   it('sends both tokens and the v2 media type; a secret without the org token is CONFIG_INVALID before anything is sent', async () => {
     await connector.check(env.seeded.config, testContext());
-    expect(env.fake.state.requests[0]).toMatchObject({ path: '/assets', query: { limit: '1' } });
+    expect(env.fake.state.requests[0]).toMatchObject({ path: '/findings', query: { limit: '1' } });
     expect(env.fake.state.requests[0]!.headers).toMatchObject({ authorization: '[redacted]', 'x-org-token': '[redacted]', accept: 'application/vnd.cobalt.v2+json' });
     const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: 'onlyTheApiTokenHere000000' }, testContext()));
     expect(error.type).toBe('CONFIG_INVALID');

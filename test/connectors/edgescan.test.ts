@@ -28,6 +28,7 @@ describeConnectorContract('Edgescan', {
   start: startEdgescanFake,
   seed,
   findingsPath: '/api/v1/vulnerabilities/export.json',
+  checkSeesPermission: false,
   denyPermission: (fake) => (fake.state.tokens[DEFAULT_EDGESCAN_TOKEN] = { vulnerabilities: false }),
   removeRecord: (fake) => (fake.state.assets = fake.state.assets.filter((a) => a.name !== 'portal')),
   rateLimitHeaders: { 'Retry-After': '1' },

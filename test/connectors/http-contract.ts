@@ -15,6 +15,8 @@ export interface ContractSubject<State extends FakeState> {
   secondPage?: Record<string, string>;
   /** Takes away the permission the findings need, so the tool answers 403. */
   denyPermission(fake: FakeServer<State>): void;
+  /** Whether check's one call needs that permission too (false where the tool offers no cheap call that does). */
+  checkSeesPermission: boolean;
   removeRecord(fake: FakeServer<State>): void;
   /** A secret of the right shape the tool rejects (default: the seeded one with its end changed). */
   wrongSecret?: (secret: string) => string;
@@ -76,12 +78,15 @@ export function describeConnectorContract<State extends FakeState>(title: string
       expect(error.message).not.toContain(wrong);
     });
 
-    it('a missing permission is AUTH_REJECTED (403) naming what the secret needs', async () => {
+    it('a missing permission is AUTH_REJECTED (403) naming what the secret needs, at check where it can tell', async () => {
       subject.denyPermission(env.fake);
       const error = await connectorErrorOf(fetchAll());
       expect(error.type).toBe('AUTH_REJECTED');
       expect(error.details.status).toBe(403);
       expect(error.message).toContain('needs');
+      const checked = connector.check(env.seeded.config, testContext());
+      if (subject.checkSeesPermission) expect(await connectorErrorOf(checked)).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 403 } });
+      else await expect(checked).resolves.toBeUndefined();
     });
 
     it('discover lists every record across pages', async () => {

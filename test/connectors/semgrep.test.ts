@@ -34,6 +34,7 @@ describeConnectorContract('Semgrep', {
   seed,
   findingsPath: '/api/v1/deployments/acme/findings',
   secondPage: { page: '1', page_size: String(PAGE) },
+  checkSeesPermission: true,
   denyPermission: (fake) => (fake.state.tokens[DEFAULT_SEMGREP_TOKEN] = { webApi: false }),
   removeRecord: (fake) => (fake.state.projects.acme = fake.state.projects.acme!.filter((p) => p.name !== 'acme/web')),
   rateLimitHeaders: { 'Retry-After': '1' },

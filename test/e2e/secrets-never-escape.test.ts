@@ -179,7 +179,8 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     cb.url,
     DEFAULT_COBALT_SECRET,
     {},
-    () => cb.inject({ match: '/findings', times: 20, respond: { status: 400, body: { message: `token ${apiToken} is malformed for org ${orgToken}` } } }),
+    // Only the record's listing echoes: check's `/findings?limit=1` must meet the rejected token, not this echo of the old one.
+    () => cb.inject({ match: '/findings', query: { asset: target.resource.id }, times: 20, respond: { status: 400, body: { message: `token ${apiToken} is malformed for org ${orgToken}` } } }),
     (s) => `Rejected${randomBytes(12).toString('hex')}:${s.split(':')[1]}`,
   );
 

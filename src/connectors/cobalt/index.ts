@@ -68,7 +68,8 @@ export const cobaltDefinition: DeclarativeDefinition<z.infer<typeof cobaltSettin
     auth: cobaltAuth,
     headers: { Accept: 'application/vnd.cobalt.v2+json' },
   },
-  check: { path: '/assets', query: { limit: 1 } },
+  // Findings, not assets: a role that sees assets but not findings fails here rather than at the first sync.
+  check: { path: '/findings', query: { limit: 1 } },
   records: {
     path: '/assets',
     paginator: paging,

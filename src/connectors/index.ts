@@ -1,11 +1,17 @@
 import type { ToolConnector } from './types.js';
+import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
+import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
+import { semgrep } from './semgrep/index.js';
 
 /** Every connector vulnsync ships, by tool id. */
 export const connectors: Record<string, ToolConnector<any>> = {
   [dependencyTrack.tool]: dependencyTrack,
   [github.tool]: github,
+  [semgrep.tool]: semgrep,
+  [edgescan.tool]: edgescan,
+  [cobalt.tool]: cobalt,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

@@ -8,6 +8,9 @@ import { findFreePort, startService, type ServiceProcess } from '../../src/devst
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
+import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
+import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
+import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -26,6 +29,9 @@ let token: string;
 let temporal: Client;
 let dt: DependencyTrackFake;
 let gh: GitHubFake;
+let sg: SemgrepFake;
+let es: EdgescanFake;
+let cb: CobaltFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -62,6 +68,9 @@ beforeAll(async () => {
   temporal = new Client({ connection: await Connection.connect({ address: testTemporalAddress() }), namespace: 'default' });
   dt = await startDependencyTrackFake();
   gh = await startGitHubFake();
+  sg = await startSemgrepFake();
+  es = await startEdgescanFake();
+  cb = await startCobaltFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -70,6 +79,9 @@ afterAll(async () => {
   await temporal?.connection.close();
   await dt?.close();
   await gh?.close();
+  await sg?.close();
+  await es?.close();
+  await cb?.close();
   await db?.drop();
 });
 
@@ -95,8 +107,18 @@ async function runAndWait(path: string) {
   return op;
 }
 
-/** Every scenario step a connector takes; `echoSecret` makes the tool answer an error that repeats the secret. */
-async function scenario(tool: string, location: string, secret: string, settings: Record<string, unknown>, echoSecret: (secret: string) => void) {
+/**
+ * Every scenario step a connector takes; `echoSecret` makes the tool answer an error that repeats the secret,
+ * `reject` makes a secret of the tool's shape that the tool refuses.
+ */
+async function scenario(
+  tool: string,
+  location: string,
+  secret: string,
+  settings: Record<string, unknown>,
+  echoSecret: (secret: string) => void,
+  reject = (s: string) => `${s.slice(0, 4)}Rejected${randomBytes(12).toString('hex')}`,
+) {
   const created = await call('POST', '/api/v1/connectors', { tool, label: `scan-${tool}`, location, secret, settings, autoMap: true });
   expect(created.status).toBe(201);
   const id = created.body.id as string;
@@ -105,7 +127,7 @@ async function scenario(tool: string, location: string, secret: string, settings
   echoSecret(secret);
   const echoed = await runAndWait(`/api/v1/connectors/${id}/sync`);
   expect(echoed.status).not.toBe('succeeded');
-  const wrong = `${secret.slice(0, 4)}Rejected${randomBytes(12).toString('hex')}`;
+  const wrong = reject(secret);
   expect((await call('PATCH', `/api/v1/connectors/${id}`, { secret: wrong })).status).toBe(200);
   expect((await call('POST', `/api/v1/connectors/${id}/check`)).status).toBe(422);
   expect((await runAndWait(`/api/v1/connectors/${id}/sync`)).error.type).toBe('AUTH_REJECTED');
@@ -117,7 +139,7 @@ async function scenario(tool: string, location: string, secret: string, settings
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['dependency_track', 'github']);
+  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -132,6 +154,34 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   gh.state.alerts[repo.id] = { codeScanning: [codeScanningAlert(repo, 1)], dependabot: [], secretScanning: [] };
   const ghSecrets = await scenario('github', gh.url, DEFAULT_GITHUB_TOKEN, { owner: 'scan' }, (secret) =>
     gh.inject({ match: '/repos/scan/app/code-scanning', times: 20, respond: { status: 400, body: { message: `Bad credentials: token ${secret} is malformed` } } }),
+  );
+
+  sg.state.deployments.push({ id: 1, slug: 'scan', name: 'Scan' });
+  sg.state.projects.scan = [semgrepProject('scan/app')];
+  sg.state.findings['scan/app'] = [semgrepFinding('scan/app', 'js.xss', 'src/app.js')];
+  const sgSecrets = await scenario('semgrep', sg.url, DEFAULT_SEMGREP_TOKEN, {}, (secret) =>
+    sg.inject({ match: '/api/v1/deployments/scan/findings', times: 20, respond: { status: 400, body: { error: `token ${secret} is malformed` } } }),
+  );
+
+  const asset = edgescanAsset('scanned');
+  es.state.assets.push(asset);
+  es.state.vulnerabilities.push(edgescanVulnerability(asset, 'Reflected XSS'));
+  const esSecrets = await scenario('edgescan', es.url, DEFAULT_EDGESCAN_TOKEN, {}, (secret) =>
+    es.inject({ match: '/api/v1/vulnerabilities', times: 20, respond: { status: 400, body: { message: `token ${secret} is malformed` } } }),
+  );
+
+  const target = cobaltAsset('scanned');
+  cb.state.assets.push(target);
+  cb.state.findings.push(cobaltFinding(target, 'IDOR'));
+  const [apiToken, orgToken] = DEFAULT_COBALT_SECRET.split(':') as [string, string];
+  const cbSecrets = await scenario(
+    'cobalt',
+    cb.url,
+    DEFAULT_COBALT_SECRET,
+    {},
+    // Only the record's listing echoes: check's `/findings?limit=1` must meet the rejected token, not this echo of the old one.
+    () => cb.inject({ match: '/findings', query: { asset: target.resource.id }, times: 20, respond: { status: 400, body: { message: `token ${apiToken} is malformed for org ${orgToken}` } } }),
+    (s) => `Rejected${randomBytes(12).toString('hex')}:${s.split(':')[1]}`,
   );
 
   const cli = await ensureTemporalCli();
@@ -151,7 +201,8 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   // The tools' echoes of the secrets did reach the operations, redacted.
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
-  for (const secret of [...dtSecrets, ...ghSecrets]) {
+  // Cobalt's two credentials are each a secret of their own.
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

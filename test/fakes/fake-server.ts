@@ -73,7 +73,7 @@ export interface FakeServer<State extends FakeState> {
 }
 
 /** Headers never recorded verbatim, whatever the vendor. */
-const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'private-token', 'cookie', 'proxy-authorization']);
+const CREDENTIAL_HEADERS = new Set(['authorization', 'x-api-key', 'x-api-token', 'x-org-token', 'private-token', 'cookie', 'proxy-authorization']);
 
 /** An answer that is not JSON although it claims to be, as a proxy or a broken tool may send. */
 export const MALFORMED_JSON: FaultResponse = {

@@ -84,3 +84,8 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
   }
   return out;
 }
+
+/** Several credentials at once, each in its own header (Cobalt: a bearer token and `X-Org-Token`). */
+export function allOfAuth(...authenticators: Authenticator[]): Authenticator {
+  return async (request) => Object.assign({}, ...(await Promise.all(authenticators.map((authenticate) => authenticate(request)))));
+}

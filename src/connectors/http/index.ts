@@ -1,4 +1,5 @@
 export {
+  allOfAuth,
   apiKeyHeaderAuth,
   basicAuth,
   bearerAuth,

@@ -1,0 +1,124 @@
+import { ConnectorError } from '../../errors.js';
+import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
+import { parseSettings, parseToolItem } from '../settings.js';
+import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
+import type { DeclarativeDefinition, Listing, RequestTemplate } from './definition.js';
+import { findingFrom } from './mapping.js';
+import { paginate, type PagePosition } from './paginators.js';
+import { interpolate, itemsAt, read, type TemplateScope } from './select.js';
+
+/** Resume position of a declarative fetch: where the findings listing goes on after the last stored page. */
+interface DeclarativeCursor extends FetchCursor {
+  next: PagePosition;
+}
+
+/**
+ * Composes a definition into the ToolConnector the worker uses. `tuning` shortens timeouts and retries in
+ * tests; everything else comes from the definition.
+ */
+export function declarativeConnector<Settings, RecordItem, FindingItem>(
+  definition: DeclarativeDefinition<Settings, RecordItem, FindingItem>,
+  tuning: HttpTuning = {},
+): ToolConnector<Settings> {
+  const name = definition.displayName;
+  const limits: ResponseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...definition.limits, ...tuning.limits };
+
+  function open(config: ConnectorConfig<Settings>): { http: HttpClient; settings: Settings } {
+    const settings = parseSettings(definition.spec.settings, config.settings, name);
+    const { requester } = definition;
+    const http = createHttpClient({
+      toolName: name,
+      credentialName: requester.credentialName,
+      permissionHint: requester.permissionHint,
+      baseUrl: config.location?.trim() || definition.spec.defaultLocation || '',
+      authenticate: requester.auth(config.secret, settings),
+      headers: { Accept: 'application/json', 'User-Agent': 'vulnsync', ...requester.headers },
+      timeoutMs: tuning.timeoutMs,
+      retry: tuning.retry,
+      limits,
+    });
+    return { http, settings };
+  }
+
+  const request = (template: RequestTemplate, scope: TemplateScope, notFound?: HttpRequest['notFound']): HttpRequest => ({
+    path: interpolate(template.path, scope, true),
+    query: Object.fromEntries(Object.entries(template.query ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, scope, false) : v])),
+    notFound,
+  });
+
+  function listing(http: HttpClient, list: Listing, scope: TemplateScope, ctx: ConnectorContext, startAt: PagePosition | null, notFound?: HttpRequest['notFound']) {
+    return paginate(http, request(list, scope, notFound), list.paginator, ctx, { startAt, itemsOf: itemsAt(list.selector) });
+  }
+
+  return {
+    tool: definition.tool,
+    displayName: name,
+    spec: definition.spec,
+    matching: definition.matching,
+    hashFields: definition.hashFields,
+    limits,
+    minSecretLength: definition.minSecretLength,
+
+    async check(config, ctx) {
+      const { http, settings } = open(config);
+      const notHere = `${name} API not found at ${http.baseUrl.href}; check the location`;
+      try {
+        await http.request(request(definition.check, { settings }, { type: 'CONFIG_INVALID', message: notHere }), ctx);
+      } catch (error) {
+        // An answer that is not JSON comes from something else than the tool's API (a login page, a proxy).
+        if (error instanceof ConnectorError && error.type === 'BAD_TOOL_DATA') throw new ConnectorError('CONFIG_INVALID', notHere, error.details);
+        throw error;
+      }
+    },
+
+    async *discover(config, ctx) {
+      const { http, settings } = open(config);
+      const stream = definition.records;
+      const parents = stream.parents ? listing(http, stream.parents, { settings }, ctx, null) : single({ items: [undefined] });
+      for await (const parentPage of parents) {
+        for (const parent of parentPage.items) {
+          for await (const page of listing(http, stream, { settings, parent }, ctx, null)) {
+            for (const raw of page.items) {
+              const item = parseToolItem(stream.schema, raw, name, 'a record');
+              const scope = { settings, parent };
+              const externalId = read(stream.externalId, item, scope);
+              if ((typeof externalId !== 'string' && typeof externalId !== 'number') || externalId === '') {
+                throw new ConnectorError('BAD_TOOL_DATA', `${name} sent a record without an id this connector can read`);
+              }
+              const metadata = Object.fromEntries(Object.entries(stream.metadata ?? {}).map(([key, source]) => [key, read(source, item, scope) ?? null]));
+              yield { externalId: String(externalId), name: String(read(stream.name, item, scope) ?? externalId), metadata };
+            }
+          }
+        }
+      }
+    },
+
+    async *fetchFindings(config, record: RecordRef, cursor, ctx) {
+      const { http, settings } = open(config);
+      const stream = definition.findings;
+      const scope: TemplateScope = { settings, record };
+      const gone = { type: 'RECORD_MISSING' as const, message: `${name} no longer has "${record.name}" (${record.externalId})` };
+      if (stream.probe) await http.request(request(stream.probe, scope, gone), ctx);
+      const resume = cursor && (typeof cursor.next === 'string' || typeof cursor.next === 'number') ? cursor.next : null;
+      const unpaginated = stream.paginator.type === 'none';
+      for await (const page of listing(http, stream, scope, ctx, resume, gone)) {
+        const findings = page.items
+          .map((raw) => findingFrom(stream, parseToolItem(stream.schema, raw, name, 'a finding'), raw, scope))
+          .filter((f): f is NormalizedFinding => f !== null);
+        if (unpaginated) {
+          // One answer cannot be resumed inside: its pieces ask a retried fetch to start over.
+          const size = stream.pageSize ?? 500;
+          for (let at = size; at < findings.length; at += size) yield { findings: findings.slice(at - size, at), cursor: RESTART_FETCH };
+          yield { findings: findings.slice(Math.floor(Math.max(findings.length - 1, 0) / size) * size), cursor: null };
+          return;
+        }
+        const next: DeclarativeCursor | null = page.next === null ? null : { next: page.next };
+        yield { findings, cursor: next };
+      }
+    },
+  };
+}
+
+async function* single<T>(page: T): AsyncGenerator<T> {
+  yield page;
+}

@@ -1,0 +1,141 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import { cweNumbers, holds, interpolate, itemsAt, paginate, valueAt, type Paginator } from '../../src/connectors/declarative/index.js';
+import { bearerAuth, createHttpClient, type HttpClient } from '../../src/connectors/http/index.js';
+import { startFakeServer, type FakeServer, type FakeState } from '../fakes/fake-server.js';
+import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
+
+/** 7 items served in every paging scheme the paginators know, 3 to a page. */
+const ITEMS = Array.from({ length: 7 }, (_, i) => ({ n: i }));
+const SIZE = 3;
+
+let fake: FakeServer<FakeState>;
+let http: HttpClient;
+
+beforeAll(async () => {
+  fake = await startFakeServer<FakeState>({ requests: [], faults: [] }, ({ url }) => {
+    const q = url.searchParams;
+    const num = (name: string, fallback: number) => Number(q.get(name) ?? fallback);
+    const from = (start: number, size = SIZE) => ITEMS.slice(start, start + size);
+    switch (url.pathname) {
+      case '/link': {
+        const page = num('page', 1);
+        const next = page * SIZE < ITEMS.length ? { Link: `<${url.origin}/link?page=${page + 1}&per_page=${SIZE}>; rel="next"` } : undefined;
+        return { status: 200, headers: next, body: from((page - 1) * SIZE, num('per_page', 30)) };
+      }
+      case '/pages':
+        return { status: 200, headers: { 'X-Total-Count': String(ITEMS.length) }, body: { rows: from((num('page', 1) - 1) * num('per_page', 1), num('per_page', 1)) } };
+      case '/empty':
+        return { status: 200, body: { findings: from(num('page', 0) * num('page_size', 1), num('page_size', 1)) } };
+      case '/offset':
+        return { status: 200, body: { items: from(num('offset', 0), num('limit', 1)), totalCount: ITEMS.length } };
+      case '/jsonapi': {
+        const offset = num('page[offset]', 0);
+        const next = offset + SIZE < ITEMS.length ? `/jsonapi?page[offset]=${offset + SIZE}` : null;
+        return { status: 200, body: { data: from(offset), links: { self: url.pathname, next } } };
+      }
+      case '/cursor': {
+        const at = q.get('cursor') ? Number(q.get('cursor')!.slice(1)) : 0;
+        const next = at + SIZE < ITEMS.length ? `/cursor?cursor=c${at + SIZE}` : null;
+        return { status: 200, body: { data: from(at), pagination: { next_page: next } } };
+      }
+      default:
+        return { status: 404, body: { message: 'no such listing' } };
+    }
+  });
+  http = createHttpClient({ toolName: 'Paging', credentialName: 'token', baseUrl: fake.url, authenticate: bearerAuth('paging-test-token'), ...FAST_RETRIES });
+});
+afterAll(async () => {
+  await fake.close();
+});
+beforeEach(() => {
+  fake.state.requests = [];
+  fake.state.faults = [];
+});
+
+const SCHEMES: [string, string, string, Paginator][] = [
+  ['Link header', '/link', '', { type: 'linkHeader', sizeParam: 'per_page', pageSize: SIZE }],
+  ['page/per_page with a total header', '/pages', 'rows', { type: 'pageNumber', pageParam: 'page', sizeParam: 'per_page', pageSize: SIZE, totalHeader: 'X-Total-Count' }],
+  ['first empty page (0-based)', '/empty', 'findings', { type: 'untilEmptyPage', pageParam: 'page', firstPage: 0, sizeParam: 'page_size', pageSize: SIZE }],
+  ['offset/limit with the total in the body', '/offset', 'items', { type: 'offset', offsetParam: 'offset', limitParam: 'limit', limit: SIZE, totalPath: 'totalCount' }],
+  ['JSON:API links.next', '/jsonapi', 'data', { type: 'nextUrlInBody', path: 'links.next' }],
+  ['a cursor in the body', '/cursor', 'data', { type: 'cursorInBody', path: 'pagination.next_page', fromUrlParam: 'cursor', cursorParam: 'cursor' }],
+];
+
+describe.each(SCHEMES)('paginator: %s', (_name, path, selector, paginator) => {
+  const pages = (startAt: string | number | null = null) => collect(paginate(http, { path, query: { filter: 'kept' } }, paginator, testContext(), { startAt, itemsOf: itemsAt(selector) }));
+
+  it('yields every item once, in order, and a null `next` on the last page only', async () => {
+    const all = await pages();
+    expect(all.flatMap((p) => p.items)).toEqual(ITEMS);
+    expect(all.slice(0, -1).every((p) => p.next !== null)).toBe(true);
+    expect(all.at(-1)!.next).toBeNull();
+  });
+
+  it('resumes from a page’s `next` with exactly the items after that page', async () => {
+    const [first] = await pages();
+    fake.state.requests = [];
+    const rest = await pages(first!.next);
+    expect(rest.flatMap((p) => p.items)).toEqual(ITEMS.slice(SIZE));
+    expect(fake.state.requests[0]!.path).toBe(path);
+  });
+});
+
+describe('paginate: requests and refusals', () => {
+  it('offset and page numbers add their parameters to the query', async () => {
+    await collect(paginate(http, { path: '/offset', query: { filter: 'kept' } }, SCHEMES[3]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') }));
+    expect(fake.state.requests.map((r) => r.query)).toEqual([
+      { filter: 'kept', offset: '0', limit: '3' },
+      { filter: 'kept', offset: '3', limit: '3' },
+      { filter: 'kept', offset: '6', limit: '3' },
+    ]);
+  });
+
+  it('an unpaginated listing is one request', async () => {
+    const all = await collect(paginate(http, { path: '/offset' }, { type: 'none' }, testContext(), { startAt: null, itemsOf: itemsAt('items') }));
+    expect(all).toHaveLength(1);
+    expect(all[0]!.next).toBeNull();
+  });
+
+  it('a page without the list at the selector is BAD_TOOL_DATA', async () => {
+    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') })));
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.message).toContain('has no list at "items"');
+  });
+
+  it('a next link to another host is refused, so credentials stay with the tool', async () => {
+    fake.inject({ match: '/jsonapi', respond: { status: 200, body: { data: [{ n: 0 }], links: { next: 'https://elsewhere.example/jsonapi?page=2' } } } });
+    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.message).toContain('another host');
+  });
+});
+
+describe('templates, paths and conditions', () => {
+  const scope = { settings: {}, record: { externalId: '42', name: 'acme/web app', metadata: { slug: 'acme' } } };
+
+  it('interpolates paths segment-encoded ({x}) or keeping slashes ({+x}), and query values as they are', () => {
+    expect(interpolate('/d/{record.metadata.slug}/p/{record.name}', scope, true)).toBe('/d/acme/p/acme%2Fweb%20app');
+    expect(interpolate('/p/{+record.name}', scope, true)).toBe('/p/acme/web%20app');
+    expect(interpolate('{record.name}', scope, false)).toBe('acme/web app');
+  });
+
+  it('refuses a placeholder without a value instead of sending the request elsewhere', () => {
+    expect(() => interpolate('/d/{record.metadata.missing}/findings', scope, true)).toThrow(expect.objectContaining({ type: 'CONFIG_INVALID' }));
+  });
+
+  it('reads dotted paths and evaluates conditions (absent is null)', () => {
+    const item = { status: 'ignored', triage: { reason: 'false_positive' } };
+    expect(valueAt(item, 'triage.reason')).toBe('false_positive');
+    expect(valueAt(item, 'triage.reason.deeper')).toBeUndefined();
+    expect(holds({ status: ['ignored'], 'triage.reason': ['false_positive'] }, item)).toBe(true);
+    expect(holds({ status: ['ignored'], 'triage.reason': ['acceptable_risk'] }, item)).toBe(false);
+    expect(holds({ exception: ['none', null] }, item)).toBe(true);
+    expect(holds({}, item)).toBe(true);
+  });
+
+  it('reads CWE numbers in the forms tools write them', () => {
+    expect(cweNumbers(['CWE-79', 'CWE-319: Cleartext Transmission', 89, 'cwe-79', 'not a cwe'])).toEqual([79, 89, 319]);
+    expect(cweNumbers([])).toBeNull();
+    expect(cweNumbers(null)).toBeNull();
+  });
+});

@@ -5,10 +5,11 @@ import { activeOperation, lockConnector } from '../temporal/runs.js';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { connectorFor } from '../connectors/index.js';
-import { isRestartCursor, type ConnectorConfig, type ConnectorContext, type DiscoveredRecord, type FetchCursor, type RecordPage, type ToolConnector } from '../connectors/types.js';
+import { isRestartCursor, type ConnectorContext, type DiscoveredRecord, type FetchCursor, type RecordPage, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
 import type { Outbound } from '../connectors/http/outbound.js';
-import { openConnectorSecret, type SecretBox } from '../db/secrets.js';
+import type { SecretBox } from '../db/secrets.js';
+import { openConnector } from '../connectors/manage.js';
 import { ConnectorError, type ErrorType } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
@@ -181,17 +182,13 @@ export function createActivityGroups(deps: ActivityDeps) {
 
   async function connectorWithConfig(em: ReturnType<MikroORM['em']['fork']>, connectorId: string) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
-    const plugin = toolConnector(connector.tool);
-    const settings = plugin.spec.settings.parse(connector.settings);
-    let secret: string;
     try {
-      secret = openConnectorSecret(deps.secrets, connector);
+      const { tool: plugin, config } = openConnector(connector, deps.secrets, toolConnector);
+      return { connector, plugin, config };
     } catch (err) {
-      // A secret that does not open (moved, or sealed with a key this worker lacks) fails the run at once, typed.
+      // Unknown tool, settings the tool refuses, a secret that does not open: the run fails at once, typed.
       throw toActivityFailure(err);
     }
-    const config: ConnectorConfig<unknown> = { location: connector.location, secret, settings };
-    return { connector, plugin, config };
   }
 
   function connectorContext(extra: Partial<ConnectorContext> = {}): ConnectorContext {

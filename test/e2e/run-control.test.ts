@@ -84,3 +84,17 @@ it('deleting a connector cancels its running sync; the Operation ends as cancell
   const [row] = await stack.orm.em.fork().execute<{ n: number }[]>('select count(*)::int as n from finding where record_id is not null');
   expect(row!.n).toBeGreaterThanOrEqual(1);
 });
+
+it('a stored connector whose settings the tool refuses fails its check and its runs alike: CONFIG_INVALID, at once', async () => {
+  const { connectorId } = await connectorWithOneProject('misconfigured');
+  await stack.orm.em.fork().execute(`update connector set settings = '{"includeInactive":"sometimes"}' where id = ?`, [connectorId]);
+  const check = await stack.call('POST', `/api/v1/connectors/${connectorId}/check`);
+  expect(check.status).toBe(422);
+  expect(check.body.error).toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining('includeInactive') });
+  const started = await stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
+  const op = await stack.waitForOperation(started.body.operationId, 15_000);
+  expect(op).toMatchObject({ status: 'failed', error: { type: 'CONFIG_INVALID' } });
+  const history = await stack.temporal.client.workflow.getHandle(started.body.workflowId).fetchHistory();
+  const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  expect(Math.max(...attempts)).toBe(1);
+});

@@ -6,9 +6,8 @@ import { z } from 'zod';
 import { minSecretLengthOf, type ToolConnector } from '../../connectors/types.js';
 import { defaultOutbound } from '../../connectors/http/outbound.js';
 import { Connector } from '../../db/entities.js';
-import { openConnectorSecret } from '../../db/secrets.js';
 import { SEVERITIES } from '../../domain.js';
-import { ConnectorError } from '../../errors.js';
+import { checkConnector, openConnector } from '../../connectors/manage.js';
 import {
   deleteConnectorSchedule,
   describeConnectorSchedule,
@@ -177,26 +176,11 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
     });
   }
 
-  async function checkConnector(connector: Connector): Promise<void> {
-    const tool = toolOf(connector);
-    const config = { location: connector.location, secret: openConnectorSecret(deps.secrets, connector), settings: connector.settings };
+  async function check(connector: Connector): Promise<void> {
     const logger = deps.logger.child({ connectorId: connector.id, tool: connector.tool });
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        tool.check(config, { logger, signal: controller.signal, outbound }),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => {
-            controller.abort();
-            reject(new ConnectorError('TOOL_UNAVAILABLE', `${tool.displayName} did not answer the check within ${checkTimeoutMs / 1000}s`));
-          }, checkTimeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await checkConnector(openConnector(connector, deps.secrets, (name) => toolOf({ tool: name })), { logger, outbound }, checkTimeoutMs);
   }
+
 
   const createBody = z.strictObject({
     tool: z.enum(toolIds as [string, ...string[]]).describe('a tool of GET /api/v1/tools'),
@@ -397,7 +381,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       },
       errors: [404, 422],
       async handle({ params, em }) {
-        await checkConnector(await connectorOr404(em, params.id, { withSecret: true }));
+        await check(await connectorOr404(em, params.id, { withSecret: true }));
         return { status: 200, body: { ok: true } };
       },
     }),

@@ -1,21 +1,21 @@
 import { ApplicationFailure, Context } from '@temporalio/activity';
-import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
-import { activeOperation, lockConnector } from '../temporal/runs.js';
+import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import type { Logger } from 'pino';
+import type { Outbound } from '../connectors/http/outbound.js';
 import { connectorFor } from '../connectors/index.js';
+import { openConnector } from '../connectors/manage.js';
 import { isRestartCursor, type ConnectorContext, type DiscoveredRecord, type FetchCursor, type RecordPage, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
-import type { Outbound } from '../connectors/http/outbound.js';
 import type { SecretBox } from '../db/secrets.js';
-import { openConnector } from '../connectors/manage.js';
-import { ConnectorError, type ErrorType } from '../errors.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
+import { ConnectorError, type ErrorType } from '../errors.js';
+import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from '../records/index.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
 import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reimport/staging.js';
+import { activeOperation, lockConnector } from '../temporal/runs.js';
 import { toActivityFailure } from './failures.js';
-import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from '../records/index.js';
 
 export interface ActivityDeps {
   orm: MikroORM;

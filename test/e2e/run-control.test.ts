@@ -95,6 +95,6 @@ it('a stored connector whose settings the tool refuses fails its check and its r
   const op = await stack.waitForOperation(started.body.operationId, 15_000);
   expect(op).toMatchObject({ status: 'failed', error: { type: 'CONFIG_INVALID' } });
   const history = await stack.temporal.client.workflow.getHandle(started.body.workflowId).fetchHistory();
-  const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt);
+  const attempts = (history.events ?? []).filter((e) => e.activityTaskStartedEventAttributes).map((e) => e.activityTaskStartedEventAttributes!.attempt ?? 0);
   expect(Math.max(...attempts)).toBe(1);
 });

@@ -1,4 +1,5 @@
 import type { ToolConnector } from './types.js';
+import { bugcrowd } from './bugcrowd/index.js';
 import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
@@ -14,6 +15,7 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [edgescan.tool]: edgescan,
   [cobalt.tool]: cobalt,
   [snyk.tool]: snyk,
+  [bugcrowd.tool]: bugcrowd,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

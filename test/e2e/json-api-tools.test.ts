@@ -1,3 +1,4 @@
+import { DEFAULT_BUGCROWD_TOKEN, bugcrowdProgram, bugcrowdSubmission, startBugcrowdFake } from '../fakes/bugcrowd.js';
 import { DEFAULT_SNYK_ORG, DEFAULT_SNYK_TOKEN, ignoreSnykIssue, snykIssue, snykProject, startSnykFake } from '../fakes/snyk.js';
 import { describeToolSyncs, endToEnd, type ToolUnderTest } from '../support/tool-sync.js';
 
@@ -20,6 +21,19 @@ const tools: Record<string, () => Promise<ToolUnderTest>> = {
         items.push(fp ? ignoreSnykIssue(fake.state, issue, 'not-vulnerable') : issue);
       },
       setFixed: (title, fixed) => (items.find((i) => i.attributes.title === title)!.attributes.status = fixed ? 'resolved' : 'open'),
+    };
+  },
+  async bugcrowd() {
+    const fake = await startBugcrowdFake();
+    e2e.fakes.push(fake);
+    const program = bugcrowdProgram('Acme Shop');
+    fake.state.programs.push(program);
+    const items = fake.state.submissions;
+    return {
+      location: fake.url,
+      secret: DEFAULT_BUGCROWD_TOKEN,
+      add: (title, fp) => items.push(bugcrowdSubmission(program, title, fp ? { state: 'not_applicable' } : {})),
+      setFixed: (title, fixed) => (items.find((s) => s.attributes.title === title)!.attributes.state = fixed ? 'resolved' : 'unresolved'),
     };
   },
 };

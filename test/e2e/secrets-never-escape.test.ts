@@ -8,6 +8,7 @@ import { findFreePort, startService, type ServiceProcess } from '../../src/devst
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
+import { DEFAULT_BUGCROWD_TOKEN, bugcrowdProgram, bugcrowdSubmission, startBugcrowdFake, type BugcrowdFake } from '../fakes/bugcrowd.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
@@ -34,6 +35,7 @@ let sg: SemgrepFake;
 let es: EdgescanFake;
 let cb: CobaltFake;
 let sn: SnykFake;
+let bc: BugcrowdFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -74,6 +76,7 @@ beforeAll(async () => {
   es = await startEdgescanFake();
   cb = await startCobaltFake();
   sn = await startSnykFake();
+  bc = await startBugcrowdFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -86,6 +89,7 @@ afterAll(async () => {
   await es?.close();
   await cb?.close();
   await sn?.close();
+  await bc?.close();
   await db?.drop();
 });
 
@@ -143,7 +147,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'snyk']);
+  expect(Object.keys(connectors).sort()).toEqual(['bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'snyk']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -196,6 +200,20 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     sn.inject({ match: `/rest/orgs/${DEFAULT_SNYK_ORG}/issues`, query: { 'scan_item.id': snykProjectJson.id }, times: 20, respond: { status: 400, body: { errors: [{ detail: `token ${secret} is malformed` }] } } }),
   );
 
+  const program = bugcrowdProgram('Scanned');
+  bc.state.programs.push(program);
+  bc.state.submissions.push(bugcrowdSubmission(program, 'Stored XSS'));
+  const bcPassword = DEFAULT_BUGCROWD_TOKEN.split(':')[1]!;
+  const bcSecrets = await scenario(
+    'bugcrowd',
+    bc.url,
+    DEFAULT_BUGCROWD_TOKEN,
+    {},
+    // Only the program's listing echoes, the password alone: check's unfiltered request must meet the rejected token.
+    () => bc.inject({ match: '/submissions', query: { 'filter[program]': program.id }, times: 20, respond: { status: 400, body: { errors: [{ detail: `token ${bcPassword} is malformed` }] } } }),
+    (s) => `${s.split(':')[0]}:Rejected${randomBytes(12).toString('hex')}`,
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -214,7 +232,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, apiToken, orgToken]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, bcPassword, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -34,6 +34,12 @@ beforeAll(async () => {
         const next = offset + SIZE < ITEMS.length ? `/jsonapi?page[offset]=${offset + SIZE}` : null;
         return { status: 200, body: { data: from(offset), links: { self: url.pathname, next } } };
       }
+      case '/api/rooted': {
+        // Links from the host's root, the first without the API's `/api`, the next with it.
+        const offset = num('page[offset]', 0);
+        const next = offset + SIZE >= ITEMS.length ? null : `${offset === 0 ? '' : '/api'}/rooted?page[offset]=${offset + SIZE}`;
+        return { status: 200, body: { data: from(offset), links: { next } } };
+      }
       case '/cursor': {
         const at = q.get('cursor') ? Number(q.get('cursor')!.slice(1)) : 0;
         const next = at + SIZE < ITEMS.length ? `/cursor?cursor=c${at + SIZE}` : null;
@@ -101,6 +107,17 @@ describe('paginate: requests and refusals', () => {
     const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') })));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('has no list at "items"');
+  });
+
+  it('JSON:API links.next from the host root get the rootPath they lack, and keep the one they have', async () => {
+    const paginator: Paginator = { type: 'nextUrlInBody', path: 'links.next', rootPath: '/api' };
+    const pages = await collect(paginate(http, { path: '/api/rooted' }, paginator, testContext(), { startAt: null, itemsOf: itemsAt('data') }));
+    expect(pages.flatMap((p) => p.items)).toEqual(ITEMS);
+    expect(fake.state.requests.map((r) => [r.path, r.query['page[offset]'] ?? null])).toEqual([
+      ['/api/rooted', null],
+      ['/api/rooted', '3'],
+      ['/api/rooted', '6'],
+    ]);
   });
 
   it('a next link to another host is refused, so credentials stay with the tool', async () => {

@@ -12,11 +12,13 @@ export function jsonApiPage<T>(
   limit: number,
   nextQuery: (query: URLSearchParams, nextOffset: number) => void,
   extra: Record<string, unknown> = {},
+  /** The path the links name (Snyk leaves `/rest` out of some). */
+  linkPath = url.pathname,
 ): FakeResponse {
   const link = (at: number) => {
     const query = new URLSearchParams(url.searchParams);
     nextQuery(query, at);
-    return `${url.pathname}?${query}`;
+    return `${linkPath}?${query}`;
   };
   const links: Record<string, string> = { self: `${url.pathname}${url.search}`, first: link(0) };
   if (offset + limit < items.length) links.next = link(offset + limit);

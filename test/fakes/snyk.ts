@@ -7,7 +7,8 @@ import { jsonApiError, jsonApiPage } from './json-api.js';
  * `version` date (400 without), `GET /rest/orgs/{org}/projects`, `GET /rest/orgs/{org}/projects/{id}`
  * (404 for a project that is gone) and `GET /rest/orgs/{org}/issues?scan_item.id=…&scan_item.type=project`
  * (an empty list for an unknown project, as Snyk does), paged by `limit` (10–100, steps of 10, default 10)
- * and an opaque `starting_after` cursor in JSON:API `links.next`; and API v1's
+ * and an opaque `starting_after` cursor in JSON:API `links.next` (without `/rest` for projects, as Snyk
+ * writes them, with it for issues); and API v1's
  * `GET /v1/org/{org}/project/{id}/ignores` (`{ <issue key>: [{ "*": { reasonType, reason } }] }`).
  */
 
@@ -77,8 +78,10 @@ function handleSnyk(request: FakeRequest, state: SnykFakeState): FakeResponse {
   if (!Number.isInteger(limit) || limit < 10 || limit > 100 || limit % 10 !== 0) return jsonApiError(400, 'limit must be 10 to 100 in steps of 10');
   const after = query.get('starting_after');
   const offset = after ? Number(Buffer.from(after, 'base64url').toString()) : 0;
+  // Snyk's projects links leave out the `/rest` its issues links keep.
+  const linkPath = kind === 'projects' ? request.url.pathname.replace(/^\/rest/, '') : request.url.pathname;
   const page = <T>(items: readonly T[]) =>
-    jsonApiPage(request.url, items, offset, limit, (q, at) => q.set('starting_after', Buffer.from(String(at)).toString('base64url')));
+    jsonApiPage(request.url, items, offset, limit, (q, at) => q.set('starting_after', Buffer.from(String(at)).toString('base64url')), {}, linkPath);
 
   if (kind === 'projects') {
     const projects = state.projects[org!] ?? [];

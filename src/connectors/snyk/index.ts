@@ -59,7 +59,7 @@ function ignoredAs(issue: SnykIssue, scope: TemplateScope, reasonType: string): 
   return entries.some((byPath) => Object.values((byPath ?? {}) as Record<string, unknown>).some((ignore) => valueAt(ignore, 'reasonType') === reasonType));
 }
 
-const paging = { type: 'nextUrlInBody', path: 'links.next' } as const;
+const paging = { type: 'nextUrlInBody', path: 'links.next', rootPath: '/rest' } as const;
 const listed = { version: '{settings.version}', limit: 100 };
 
 /**

@@ -1,9 +1,11 @@
 import type { ToolConnector } from './types.js';
+import { bugcrowd } from './bugcrowd/index.js';
 import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
 import { semgrep } from './semgrep/index.js';
+import { snyk } from './snyk/index.js';
 
 /** Every connector vulnsync ships, by tool id. */
 export const connectors: Record<string, ToolConnector<any>> = {
@@ -12,6 +14,8 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [semgrep.tool]: semgrep,
   [edgescan.tool]: edgescan,
   [cobalt.tool]: cobalt,
+  [snyk.tool]: snyk,
+  [bugcrowd.tool]: bugcrowd,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cweNumbers, holds, interpolate, itemsAt, paginate, valueAt, type Paginator } from '../../src/connectors/declarative/index.js';
+import { z } from 'zod';
+import { cweNumbers, declarativeConnector, holds, interpolate, itemsAt, paginate, valueAt, type DeclarativeDefinition, type Paginator } from '../../src/connectors/declarative/index.js';
 import { bearerAuth, createHttpClient, type HttpClient } from '../../src/connectors/http/index.js';
 import { startFakeServer, type FakeServer, type FakeState } from '../fakes/fake-server.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
@@ -32,6 +33,12 @@ beforeAll(async () => {
         const offset = num('page[offset]', 0);
         const next = offset + SIZE < ITEMS.length ? `/jsonapi?page[offset]=${offset + SIZE}` : null;
         return { status: 200, body: { data: from(offset), links: { self: url.pathname, next } } };
+      }
+      case '/api/rooted': {
+        // Links from the host's root, the first without the API's `/api`, the next with it.
+        const offset = num('page[offset]', 0);
+        const next = offset + SIZE >= ITEMS.length ? null : `${offset === 0 ? '' : '/api'}/rooted?page[offset]=${offset + SIZE}`;
+        return { status: 200, body: { data: from(offset), links: { next } } };
       }
       case '/cursor': {
         const at = q.get('cursor') ? Number(q.get('cursor')!.slice(1)) : 0;
@@ -102,6 +109,17 @@ describe('paginate: requests and refusals', () => {
     expect(error.message).toContain('has no list at "items"');
   });
 
+  it('JSON:API links.next from the host root get the rootPath they lack, and keep the one they have', async () => {
+    const paginator: Paginator = { type: 'nextUrlInBody', path: 'links.next', rootPath: '/api' };
+    const pages = await collect(paginate(http, { path: '/api/rooted' }, paginator, testContext(), { startAt: null, itemsOf: itemsAt('data') }));
+    expect(pages.flatMap((p) => p.items)).toEqual(ITEMS);
+    expect(fake.state.requests.map((r) => [r.path, r.query['page[offset]'] ?? null])).toEqual([
+      ['/api/rooted', null],
+      ['/api/rooted', '3'],
+      ['/api/rooted', '6'],
+    ]);
+  });
+
   it('a next link to another host is refused, so credentials stay with the tool', async () => {
     fake.inject({ match: '/jsonapi', respond: { status: 200, body: { data: [{ n: 0 }], links: { next: 'https://elsewhere.example/jsonapi?page=2' } } } });
     const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
@@ -137,5 +155,46 @@ describe('templates, paths and conditions', () => {
     expect(cweNumbers(['CWE-79', 'CWE-319: Cleartext Transmission', 89, 'cwe-79', 'not a cwe'])).toEqual([79, 89, 319]);
     expect(cweNumbers([])).toBeNull();
     expect(cweNumbers(null)).toBeNull();
+  });
+});
+
+describe('findings lookups', () => {
+  /** Items of `/jsonapi`; the lookup `/offset` tells how many there are, and the last two are false positives. */
+  const definition = (lookupPath: string): DeclarativeDefinition<Record<string, never>, { n: number }, { n: number }> => ({
+    tool: 'lookup_test',
+    displayName: 'Lookup',
+    spec: { settings: z.object({}), secretDescription: 'a token', locationDescription: 'the fake' },
+    matching: 'unique_id_from_tool',
+    hashFields: ['title'],
+    requester: { credentialName: 'token', permissionHint: 'needs nothing', auth: () => bearerAuth('lookup-test-token') },
+    check: { path: '/jsonapi' },
+    records: { path: '/jsonapi', paginator: { type: 'none' }, selector: 'data', schema: z.object({ n: z.number() }), externalId: 'n', name: 'n' },
+    findings: {
+      lookups: { counts: { path: lookupPath, query: { limit: 1 } } },
+      path: '/jsonapi',
+      paginator: { type: 'nextUrlInBody', path: 'links.next' },
+      selector: 'data',
+      schema: z.object({ n: z.number() }),
+      fields: { title: (item) => `item ${item.n}`, uniqueIdFromTool: 'n' },
+      severity: { from: () => 'high', map: { high: 'High' }, otherwise: 'Info' },
+      triage: [{ when: (item, scope) => item.n >= Number(valueAt(scope.lookups, 'counts.totalCount')) - 2, then: 'falseP' }],
+    },
+  });
+  const record = { externalId: '1', name: 'the record', metadata: null };
+  const config = { location: '', secret: 'lookup-test-token', settings: {} };
+
+  it('makes each lookup once per fetch, before the listing, and triage rules read its answer', async () => {
+    const connector = declarativeConnector(definition('/offset'), FAST_RETRIES);
+    const pages = await collect(connector.fetchFindings({ ...config, location: fake.url }, record, null, testContext()));
+    expect(pages.flatMap((p) => p.findings).map((f) => [f.title, f.falseP])).toEqual(ITEMS.map(({ n }) => [`item ${n}`, n >= 5]));
+    expect(fake.state.requests.map((r) => r.path)).toEqual(['/offset', '/jsonapi', '/jsonapi', '/jsonapi']);
+    expect(fake.state.requests[0]!.query).toEqual({ limit: '1' });
+  });
+
+  it('a lookup answering 404 means the record is gone', async () => {
+    const connector = declarativeConnector(definition('/gone'), FAST_RETRIES);
+    const error = await connectorErrorOf(collect(connector.fetchFindings({ ...config, location: fake.url }, record, null, testContext())));
+    expect(error).toMatchObject({ type: 'RECORD_MISSING', retryable: false });
+    expect(error.message).toContain('the record');
   });
 });

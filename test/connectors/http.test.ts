@@ -10,6 +10,7 @@ import {
   paginateByPageNumber,
   paginateUntilEmptyPage,
   redactSecrets,
+  secretsIn,
   serverDelayMs,
   tokenAuth,
   vendorMessage,
@@ -105,6 +106,7 @@ describe('authenticators', () => {
   it('produce the header each scheme uses', async () => {
     expect(await sign(bearerAuth('t1'))).toEqual({ Authorization: 'Bearer t1' });
     expect(await sign(tokenAuth('t2'))).toEqual({ Authorization: 'token t2' });
+    expect(await sign(tokenAuth('user:t2', 'Token'))).toEqual({ Authorization: 'Token user:t2' });
     expect(await sign(apiKeyHeaderAuth('X-Api-Key', 'k3'))).toEqual({ 'X-Api-Key': 'k3' });
     expect(await sign(basicAuth('robot$ci', 'p:w'))).toEqual({ Authorization: `Basic ${Buffer.from('robot$ci:p:w').toString('base64')}` });
   });
@@ -357,6 +359,12 @@ describe('what a tool answers is bounded', () => {
 });
 
 describe('redaction', () => {
+  it('takes each header value, its credential and the password of a <user>:<password> credential as secrets', () => {
+    expect(secretsIn({ Authorization: 'Token gvnzkg:PYS2SMN3zJ_kQAEvy', 'X-Api-Key': 'plainKey123' }).sort()).toEqual(
+      ['PYS2SMN3zJ_kQAEvy', 'Token gvnzkg:PYS2SMN3zJ_kQAEvy', 'gvnzkg:PYS2SMN3zJ_kQAEvy', 'plainKey123'].sort(),
+    );
+  });
+
   it('leaves text alone for secrets too short to redact, so messages are not garbled', () => {
     expect(redactSecrets('refused access: the secret is wrong', ['s', 'e', 'ss'])).toBe('refused access: the secret is wrong');
   });

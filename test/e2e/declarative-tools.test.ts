@@ -1,28 +1,10 @@
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake } from '../fakes/edgescan.js';
-import type { FakeServer, FakeState } from '../fakes/fake-server.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake } from '../fakes/semgrep.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { describeToolSyncs, endToEnd, type ToolUnderTest } from '../support/tool-sync.js';
 
-let stack: TestStack;
-const fakes: FakeServer<FakeState>[] = [];
-
-beforeAll(async () => {
-  stack = await startTestStack();
-});
-afterAll(async () => {
-  for (const fake of fakes) await fake.close();
-  await stack?.stop();
-});
-
-/** One tool's fake, seeded with one record, and the vendor's ways to report a finding, fix it, and triage it. */
-interface ToolUnderTest {
-  location: string;
-  secret: string;
-  /** Adds an open finding, or one the tool reports as a false positive. */
-  add(title: string, falsePositive?: boolean): void;
-  setFixed(title: string, fixed: boolean): void;
-}
+const e2e = endToEnd();
+const { fakes, sync } = e2e;
 
 const tools: Record<string, () => Promise<ToolUnderTest>> = {
   async semgrep() {
@@ -67,47 +49,7 @@ const tools: Record<string, () => Promise<ToolUnderTest>> = {
   },
 };
 
-async function sync(connectorId: string) {
-  const started = await stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
-  expect(started.status).toBe(202);
-  const op = await stack.waitForOperation(started.body.operationId, 60_000);
-  expect({ status: op.status, error: op.error ?? null }).toEqual({ status: 'succeeded', error: null });
-  const { created, closed, untouched, reactivated, updated } = op.summary;
-  return { created, closed, untouched, reactivated, updated };
-}
-
-describe.each(Object.keys(tools))('the %s connector, end to end through the API', (tool) => {
-  it('checks, then syncs first, identical and churned findings with exact counts', async () => {
-    const vendor = await tools[tool]!();
-    for (const title of ['alpha', 'bravo', 'charlie']) vendor.add(title);
-    vendor.add('delta', true);
-    vendor.add('echo');
-    vendor.setFixed('echo', true);
-
-    const created = await stack.call('POST', '/api/v1/connectors', { tool, label: `${tool}-e2e`, location: vendor.location, secret: vendor.secret, autoMap: true });
-    expect(created.status).toBe(201);
-    expect(created.text).not.toContain(vendor.secret);
-    const id = created.body.id as string;
-    expect((await stack.call('POST', `/api/v1/connectors/${id}/check`)).body).toEqual({ ok: true });
-
-    // The fixed finding is not current; the false positive arrives triaged.
-    expect(await sync(id)).toEqual({ created: 4, closed: 0, untouched: 0, reactivated: 0, updated: 0 });
-    const falsePositives = await stack.call('GET', `/api/v1/findings?connectorId=${id}&falsePositive=true`);
-    expect(falsePositives.body.items.map((f: { title: string }) => f.title)).toEqual([expect.stringContaining('delta')]);
-
-    expect(await sync(id)).toEqual({ created: 0, closed: 0, untouched: 4, reactivated: 0, updated: 0 });
-
-    vendor.setFixed('bravo', true);
-    vendor.add('foxtrot');
-    expect(await sync(id)).toEqual({ created: 1, closed: 1, untouched: 3, reactivated: 0, updated: 0 });
-
-    vendor.setFixed('bravo', false);
-    expect(await sync(id)).toEqual({ created: 0, closed: 0, untouched: 4, reactivated: 1, updated: 0 });
-    const active = await stack.call('GET', `/api/v1/findings?connectorId=${id}&active=true&limit=100`);
-    // The false positive stays inactive: the tool's triage, like a person's, is not an open finding.
-    expect(active.body.items.map((f: { title: string }) => f.title).sort()).toEqual(['alpha', 'bravo', 'charlie', 'foxtrot']);
-  }, 120_000);
-});
+describeToolSyncs(e2e, tools);
 
 describe('a declarative connector whose fetch fails mid-way', () => {
   it('resumes from the page after the last stored one when Temporal retries the fetch', async () => {
@@ -120,7 +62,7 @@ describe('a declarative connector whose fetch fails mid-way', () => {
     const findingsPath = '/api/v1/deployments/big/findings';
     fake.inject({ match: findingsPath, query: { page: '1' }, times: 3, respond: { status: 502, body: { error: 'Bad Gateway' } } });
 
-    const created = await stack.call('POST', '/api/v1/connectors', { tool: 'semgrep', label: 'big', location: fake.url, secret: DEFAULT_SEMGREP_TOKEN, autoMap: true });
+    const created = await e2e.stack.call('POST', '/api/v1/connectors', { tool: 'semgrep', label: 'big', location: fake.url, secret: DEFAULT_SEMGREP_TOKEN, autoMap: true });
     expect(await sync(created.body.id)).toEqual({ created: 600, closed: 0, untouched: 0, reactivated: 0, updated: 0 });
     const pages = fake.state.requests.filter((r) => r.path === findingsPath).map((r) => r.query.page);
     expect(pages).toEqual(['0', '1', '1', '1', '1', '2']);

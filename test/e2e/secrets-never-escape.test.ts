@@ -8,9 +8,11 @@ import { findFreePort, startService, type ServiceProcess } from '../../src/devst
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
+import { DEFAULT_BUGCROWD_TOKEN, bugcrowdProgram, bugcrowdSubmission, startBugcrowdFake, type BugcrowdFake } from '../fakes/bugcrowd.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
+import { DEFAULT_SNYK_ORG, DEFAULT_SNYK_TOKEN, snykIssue, snykProject, startSnykFake, type SnykFake } from '../fakes/snyk.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -32,6 +34,8 @@ let gh: GitHubFake;
 let sg: SemgrepFake;
 let es: EdgescanFake;
 let cb: CobaltFake;
+let sn: SnykFake;
+let bc: BugcrowdFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -71,6 +75,8 @@ beforeAll(async () => {
   sg = await startSemgrepFake();
   es = await startEdgescanFake();
   cb = await startCobaltFake();
+  sn = await startSnykFake();
+  bc = await startBugcrowdFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -82,6 +88,8 @@ afterAll(async () => {
   await sg?.close();
   await es?.close();
   await cb?.close();
+  await sn?.close();
+  await bc?.close();
   await db?.drop();
 });
 
@@ -139,7 +147,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep']);
+  expect(Object.keys(connectors).sort()).toEqual(['bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'snyk']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -184,6 +192,28 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     (s) => `Rejected${randomBytes(12).toString('hex')}:${s.split(':')[1]}`,
   );
 
+  const snykProjectJson = snykProject('scan/app:package.json');
+  sn.state.projects[DEFAULT_SNYK_ORG]!.push(snykProjectJson);
+  sn.state.issues[DEFAULT_SNYK_ORG]!.push(snykIssue(snykProjectJson, 'Prototype Pollution'));
+  const snSecrets = await scenario('snyk', sn.url, DEFAULT_SNYK_TOKEN, { orgId: DEFAULT_SNYK_ORG }, (secret) =>
+    // Only the project's listing echoes: check's unfiltered issues request must meet the rejected token.
+    sn.inject({ match: `/rest/orgs/${DEFAULT_SNYK_ORG}/issues`, query: { 'scan_item.id': snykProjectJson.id }, times: 20, respond: { status: 400, body: { errors: [{ detail: `token ${secret} is malformed` }] } } }),
+  );
+
+  const program = bugcrowdProgram('Scanned');
+  bc.state.programs.push(program);
+  bc.state.submissions.push(bugcrowdSubmission(program, 'Stored XSS'));
+  const bcPassword = DEFAULT_BUGCROWD_TOKEN.split(':')[1]!;
+  const bcSecrets = await scenario(
+    'bugcrowd',
+    bc.url,
+    DEFAULT_BUGCROWD_TOKEN,
+    {},
+    // Only the program's listing echoes, the password alone: check's unfiltered request must meet the rejected token.
+    () => bc.inject({ match: '/submissions', query: { 'filter[program]': program.id }, times: 20, respond: { status: 400, body: { errors: [{ detail: `token ${bcPassword} is malformed` }] } } }),
+    (s) => `${s.split(':')[0]}:Rejected${randomBytes(12).toString('hex')}`,
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -202,7 +232,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, apiToken, orgToken]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, bcPassword, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -99,6 +99,9 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
       const scope: TemplateScope = { settings, record };
       const gone = { type: 'RECORD_MISSING' as const, message: `${name} no longer has "${record.name}" (${record.externalId})` };
       if (stream.probe) await http.request(request(stream.probe, scope, gone), ctx);
+      const lookups: Record<string, unknown> = {};
+      for (const [key, template] of Object.entries(stream.lookups ?? {})) lookups[key] = (await http.request(request(template, scope, gone), ctx)).body;
+      scope.lookups = lookups;
       const resume = cursor && (typeof cursor.next === 'string' || typeof cursor.next === 'number') ? cursor.next : null;
       const unpaginated = stream.paginator.type === 'none';
       for await (const page of listing(http, stream, scope, ctx, resume, gone)) {

@@ -68,8 +68,9 @@ export type Condition = Record<string, readonly (string | number | boolean | nul
  * The first rule whose condition holds decides the item: `notCurrent` (fixed, resolved: left out, so the
  * reimport closes it), triaged (`falseP`, `riskAccepted`, `outOfScope`), or `open`. No rule: open.
  */
-export interface TriageRule {
-  when: Condition;
+export interface TriageRule<Item = unknown> {
+  /** A condition on the item's fields, or a function where the answer lies beyond the item (a lookup). */
+  when: Condition | ((item: Item, scope: TemplateScope) => boolean);
   then: 'notCurrent' | 'open' | 'falseP' | 'riskAccepted' | 'outOfScope';
 }
 
@@ -81,13 +82,19 @@ export interface FindingsStream<Item> extends Listing {
    * answers a vanished record with an empty list (which would close all its findings).
    */
   probe?: RequestTemplate;
+  /**
+   * Requests made once per fetch, before the listing, each answer in the template scope as `lookups.<name>`:
+   * what the listing's items lack and the tool tells per record (Snyk: the ignores with their reasons). A
+   * 404 means the record is gone.
+   */
+  lookups?: Record<string, RequestTemplate>;
   /** Findings per yielded page when the listing is unpaginated (`none`); default 500. */
   pageSize?: number;
   schema: z.ZodType<Item>;
   fields: { [K in MappedField]?: FieldSource<Item, NormalizedFinding[K]> };
   /** The tool's severity (a path or function) looked up case-insensitively in `map`; `otherwise` for the rest. */
   severity: { from: FieldSource<Item, string | number>; map: Record<string, Severity>; otherwise: Severity };
-  triage: readonly TriageRule[];
+  triage: readonly TriageRule<Item>[];
   /** When the tool confirms the finding is real (a person's analysis); never when left out. */
   verifiedWhen?: Condition;
 }

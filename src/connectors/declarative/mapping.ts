@@ -14,7 +14,7 @@ export function holds(condition: Condition, item: unknown): boolean {
  * current finding (fixed, resolved), which the reimport then closes.
  */
 export function findingFrom<Item>(stream: FindingsStream<Item>, item: Item, raw: unknown, scope: TemplateScope): NormalizedFinding | null {
-  const outcome = stream.triage.find((rule) => holds(rule.when, item))?.then ?? 'open';
+  const outcome = stream.triage.find((rule) => (typeof rule.when === 'function' ? rule.when(item, scope) : holds(rule.when, item)))?.then ?? 'open';
   if (outcome === 'notCurrent') return null;
   const severityValue = read(stream.severity.from, item, scope);
   const severityKey = typeof severityValue === 'string' || typeof severityValue === 'number' ? String(severityValue).toLowerCase() : '';

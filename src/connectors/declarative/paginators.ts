@@ -29,8 +29,11 @@ export type Paginator =
   | { type: 'untilEmptyPage'; pageParam: string; sizeParam?: string; pageSize?: number; firstPage?: number }
   /** `offset`/`limit` with the total in the body (Black Duck's `totalCount`). */
   | { type: 'offset'; offsetParam: string; limitParam: string; limit: number; totalPath: string }
-  /** The next page's URL in the body (JSON:API `links.next`), followed as given. */
-  | { type: 'nextUrlInBody'; path: string }
+  /**
+   * The next page's URL in the body (JSON:API `links.next`), followed as given; a link from the host's
+   * root that lacks `rootPath` gets it (Snyk writes `/orgs/…` for some listings, `/rest/orgs/…` for others).
+   */
+  | { type: 'nextUrlInBody'; path: string; rootPath?: string }
   /**
    * A cursor in the body sent back as `cursorParam`, the first query kept (Cobalt's `pagination.next_page`,
    * a URL whose `cursor` parameter is taken with `fromUrlParam`).
@@ -64,7 +67,7 @@ export function paginate(
     case 'offset':
       return paginateByOffset(client, first, ctx, paginator, asNumber, itemsOf);
     case 'nextUrlInBody':
-      return followNextUrl(client, first, ctx, paginator.path, asString, itemsOf);
+      return followNextUrl(client, first, ctx, paginator, asString, itemsOf);
     case 'cursorInBody': {
       const nextCursor = (response: { body: unknown; url: URL }): string | null => {
         const value = valueAt(response.body, paginator.path);
@@ -108,14 +111,15 @@ async function* followNextUrl(
   client: HttpClient,
   first: HttpRequest,
   ctx: ConnectorContext,
-  path: string,
+  { path, rootPath }: Extract<Paginator, { type: 'nextUrlInBody' }>,
   startAt: string | null,
   itemsOf: ItemsOf<unknown>,
 ): AsyncGenerator<Page<unknown, PagePosition>> {
   let request: HttpRequest = startAt ? { ...first, path: startAt, query: undefined } : first;
   for (;;) {
     const response = await client.request(request, ctx);
-    const link = valueAt(response.body, path);
+    let link = valueAt(response.body, path);
+    if (rootPath && typeof link === 'string' && link.startsWith('/') && !link.startsWith(`${rootPath}/`)) link = `${rootPath}${link}`;
     // Resolved against the answering URL, so a relative link keeps the location's path prefix.
     const next = typeof link === 'string' && link !== '' ? new URL(link, response.url).href : null;
     if (next !== null && next === response.url.href) {

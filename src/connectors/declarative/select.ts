@@ -25,11 +25,13 @@ export function itemsAt(path: string): ItemsOf<unknown> {
   };
 }
 
-/** What a template may refer to: the connector's settings, the Record being fetched, the parent item of a sub-listing. */
+/** What a template may refer to: the connector's settings, the Record being fetched, the parent item of a sub-listing, the lookups. */
 export interface TemplateScope {
   settings: unknown;
   record?: { externalId: string; name: string; metadata: Record<string, unknown> | null };
   parent?: unknown;
+  /** The answers to the findings stream's lookups, by name. */
+  lookups?: Record<string, unknown>;
 }
 
 /**

@@ -20,9 +20,9 @@ export function bearerAuth(token: string): Authenticator {
   return () => ({ Authorization: `Bearer ${token}` });
 }
 
-/** `Authorization: token <token>` (Snyk, GitHub's legacy form). */
-export function tokenAuth(token: string): Authenticator {
-  return () => ({ Authorization: `token ${token}` });
+/** `Authorization: token <token>` (Snyk, GitHub's legacy form; Bugcrowd spells the scheme `Token`). */
+export function tokenAuth(token: string, scheme: 'token' | 'Token' = 'token'): Authenticator {
+  return () => ({ Authorization: `${scheme} ${token}` });
 }
 
 /** A key in a header of the tool's choosing (`X-Api-Key` for Dependency-Track, `PRIVATE-TOKEN` for GitLab). */
@@ -57,6 +57,9 @@ export function secretsIn(headers: Record<string, string>): string[] {
     secrets.add(value);
     const credential = value.split(' ').slice(1).join(' ');
     if (credential) secrets.add(credential);
+    // A `<user>:<password>` credential (Bugcrowd's token): a tool echoing the password alone must not reveal it.
+    const colon = credential.indexOf(':');
+    if (colon > 0 && colon < credential.length - 1) secrets.add(credential.slice(colon + 1));
   }
   return [...secrets];
 }

@@ -7,6 +7,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;
+  /** The request body as text ('' for none): APIs such as AWS's carry their parameters there. */
+  body: string;
   /** Date.now() when the request arrived. */
   at: number;
 }
@@ -52,6 +54,7 @@ export interface FakeRequest {
   method: string;
   url: URL;
   headers: IncomingMessage['headers'];
+  body: string;
 }
 
 export interface FakeResponse {
@@ -95,6 +98,12 @@ export async function startFakeServer<State extends FakeState>(
   const timers = new Set<NodeJS.Timeout>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => respond(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+
+  const respond = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -106,10 +115,11 @@ export async function startFakeServer<State extends FakeState>(
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers,
+      body,
       at: Date.now(),
     });
 
-    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers };
+    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers, body };
     const fault = takeFault(state, url);
     const answer = () => {
       try {
@@ -118,7 +128,6 @@ export async function startFakeServer<State extends FakeState>(
         send(res, { status: 500, body: { message: `fake failed: ${(error as Error).message}` } });
       }
     };
-    req.resume();
     if (!fault) return answer();
     if ('cutAfterBytes' in fault) {
       const normal = handle(request, state);
@@ -140,7 +149,7 @@ export async function startFakeServer<State extends FakeState>(
       return;
     }
     send(res, fault);
-  });
+  };
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;

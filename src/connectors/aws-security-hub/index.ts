@@ -2,7 +2,7 @@ import { GetFindingsCommand, paginateGetFindings, SecurityHubClient, type AwsSec
 import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
-import { awsClientOptions, connectorErrorOfAws } from '../http/aws-sdk.js';
+import { AWS_PUBLIC_ENDPOINTS, awsClientOptions, connectorErrorOfAws } from '../http/aws-sdk.js';
 import type { HttpTuning } from '../http/index.js';
 import { parseSettings } from '../settings.js';
 import type { ConnectorConfig, ConnectorContext, RecordRef, ToolConnector } from '../types.js';
@@ -84,8 +84,8 @@ export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConn
     spec: {
       settings: awsSecurityHubSettings,
       secretDescription: 'An IAM access key as "<access key id>:<secret access key>" (with roleArn set, the key that may assume the role)',
-      locationDescription: 'Leave empty for the AWS endpoint of each region; an endpoint URL to reach Security Hub elsewhere (a VPC endpoint)',
-      defaultLocation: '',
+      locationDescription: `${AWS_PUBLIC_ENDPOINTS} for the AWS endpoint of each region; otherwise the endpoint URL of Security Hub and STS (a VPC endpoint)`,
+      defaultLocation: AWS_PUBLIC_ENDPOINTS,
     },
     matching: 'unique_id_from_tool',
     hashFields: ['title', 'endpoint', 'vulnIdFromTool'],

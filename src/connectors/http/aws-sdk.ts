@@ -85,12 +85,18 @@ export function awsRetryStrategy(toolName: string, policy: RetryPolicy, ctx: Con
   };
 }
 
+/**
+ * The location that stands for AWS's own endpoint of each region: the API stores a URL for every connector
+ * (and seals the secret to its origin), and the SDK picks `<service>.<region>.amazonaws.com` itself.
+ */
+export const AWS_PUBLIC_ENDPOINTS = 'https://amazonaws.com';
+
 /** The SDK client options that route requests through the outbound check, with the project's timeout and retries. */
 export function awsClientOptions(toolName: string, location: string, ctx: ConnectorContext, tuning: { timeoutMs?: number; retry?: Partial<RetryPolicy> }) {
   const outbound = ctx.outbound ?? defaultOutbound();
   const policy = { ...DEFAULT_RETRY_POLICY, ...tuning.retry };
   let endpoint: string | undefined;
-  if (location.trim()) {
+  if (location.trim() && location.trim().replace(/\/$/, '') !== AWS_PUBLIC_ENDPOINTS) {
     const url = parseLocation(toolName, location);
     if (url.protocol === 'http:' && !outbound.allowHttp) throw new ConnectorError('CONFIG_INVALID', `The ${toolName} location must use https (plain http is switched off on this server)`);
     const refused = outbound.literalRefusal(url.hostname);

@@ -134,6 +134,17 @@ describe('AWS Security Hub: requests and mapping', () => {
     expect(env.fake.state.requests).toHaveLength(0);
   });
 
+  it("with AWS's own endpoints, asks the SDK's regional Security Hub host, and checks the address it resolves to", async () => {
+    const looked: string[] = [];
+    const lookup = (host: string, _options: unknown, callback: (e: null, a: { address: string; family: number }[]) => void) => {
+      looked.push(host);
+      callback(null, [{ address: '169.254.169.254', family: 4 }]);
+    };
+    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, location: 'https://amazonaws.com' }, { ...testContext(), outbound: createOutbound({ lookup: lookup as never }) }));
+    expect(error.type).toBe('CONFIG_INVALID');
+    expect(new Set(looked)).toEqual(new Set([`securityhub.${REGION}.amazonaws.com`]));
+  });
+
   it('maps an ASFF finding: Id as identity, first vulnerability and package, first resource as endpoint', async () => {
     const item = asffFinding('CVE-2026-0001 - openssl', { Severity: { Label: 'CRITICAL' }, VerificationState: 'TRUE_POSITIVE' });
     env.fake.state.findings = [item];

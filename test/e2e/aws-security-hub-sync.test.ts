@@ -57,3 +57,21 @@ describe('the AWS Security Hub connector, end to end through the API', () => {
     expect(active.body.items.map((f: { title: string }) => f.title).sort()).toEqual(['alpha', 'bravo', 'charlie', 'foxtrot', 'in us-east-1']);
   }, 120_000);
 });
+
+describe('an AWS Security Hub fetch that fails mid-way', () => {
+  it('resumes from the NextToken after the last stored page when Temporal retries the fetch', async () => {
+    const big = await startAwsFake();
+    try {
+      big.state.findings = Array.from({ length: 250 }, (_, i) => asffFinding(`finding-${i}`));
+      // The second page fails more often than the SDK retries in process, so the activity fails and is retried.
+      const secondPage = Buffer.from('offset:100').toString('base64');
+      big.inject({ match: '/findings', bodyIncludes: secondPage, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
+      const created = await stack.call('POST', '/api/v1/connectors', { tool: 'aws_security_hub', label: 'aws-big', location: big.url, secret: DEFAULT_AWS_SECRET, settings: { regions: ['eu-central-1'] }, autoMap: true });
+      expect(await sync(created.body.id)).toEqual({ created: 250, closed: 0, untouched: 0, reactivated: 0, updated: 0 });
+      const tokens = big.state.requests.filter((r) => r.path === '/findings').map((r) => (JSON.parse(r.body) as { NextToken?: string }).NextToken ?? null);
+      expect(tokens).toEqual([null, secondPage, secondPage, secondPage, secondPage, Buffer.from('offset:200').toString('base64')]);
+    } finally {
+      await big.close();
+    }
+  }, 120_000);
+});

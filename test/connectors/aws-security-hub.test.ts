@@ -173,9 +173,10 @@ describe('AWS Security Hub: requests and mapping', () => {
     ]);
   });
 
-  it('maps severity labels and triage: FALSE_POSITIVE → falseP, SUPPRESSED / BENIGN_POSITIVE → risk accepted, RESOLVED and PASSED left out', async () => {
+  it('maps severity labels (or the normalized score without one) and triage: FALSE_POSITIVE → falseP, SUPPRESSED / BENIGN_POSITIVE → risk accepted, RESOLVED and PASSED left out', async () => {
     env.fake.state.findings = [
       ...['CRITICAL', 'HIGH', 'MEDIUM', 'LOW', 'INFORMATIONAL'].map((Label) => asffFinding(`sev-${Label}`, { Severity: { Label } })),
+      ...[95, 70, 40, 1, 0].map((Normalized) => asffFinding(`score-${Normalized}`, { Severity: { Normalized } })),
       asffFinding('fp', { VerificationState: 'FALSE_POSITIVE', Workflow: { Status: 'SUPPRESSED' } }),
       asffFinding('suppressed', { Workflow: { Status: 'SUPPRESSED' } }),
       asffFinding('benign', { VerificationState: 'BENIGN_POSITIVE' }),
@@ -183,8 +184,8 @@ describe('AWS Security Hub: requests and mapping', () => {
       asffFinding('failed', { Compliance: { Status: 'FAILED' }, Vulnerabilities: undefined, Severity: { Label: 'MEDIUM' } }),
     ];
     const findings = await fetchAll();
-    expect(findings.slice(0, 5).map((f) => f.severity)).toEqual(['Critical', 'High', 'Medium', 'Low', 'Info']);
-    expect(findings.slice(5).map((f) => [f.title, f.falseP, f.riskAccepted, f.vulnIdFromTool === 'AWSInspector'])).toEqual([
+    expect(findings.slice(0, 10).map((f) => f.severity)).toEqual(['Critical', 'High', 'Medium', 'Low', 'Info', 'Critical', 'High', 'Medium', 'Low', 'Info']);
+    expect(findings.slice(10).map((f) => [f.title, f.falseP, f.riskAccepted, f.vulnIdFromTool === 'AWSInspector'])).toEqual([
       ['fp', true, false, false],
       ['suppressed', false, true, false],
       ['benign', false, true, false],

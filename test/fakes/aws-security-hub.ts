@@ -17,7 +17,7 @@ export interface AsffFindingJson {
   Title: string;
   RecordState: 'ACTIVE' | 'ARCHIVED';
   Workflow: { Status: 'NEW' | 'NOTIFIED' | 'RESOLVED' | 'SUPPRESSED' };
-  Severity: { Label: string };
+  Severity: { Label?: string; Normalized?: number };
   [field: string]: unknown;
 }
 

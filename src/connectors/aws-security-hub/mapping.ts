@@ -9,7 +9,7 @@ const finding = z.looseObject({
   Title: z.string().min(1),
   Description: z.string().nullish(),
   GeneratorId: z.string().nullish(),
-  Severity: z.looseObject({ Label: z.string().nullish() }).nullish(),
+  Severity: z.looseObject({ Label: z.string().nullish(), Normalized: z.number().nullish() }).nullish(),
   Workflow: z.looseObject({ Status: z.string().nullish() }).nullish(),
   VerificationState: z.string().nullish(),
   Compliance: z.looseObject({ Status: z.string().nullish() }).nullish(),
@@ -31,6 +31,14 @@ export const awsFinding = (item: unknown): AwsFinding => parseToolItem(finding, 
 
 const SEVERITIES: Record<string, Severity> = { CRITICAL: 'Critical', HIGH: 'High', MEDIUM: 'Medium', LOW: 'Low', INFORMATIONAL: 'Info' };
 
+/** `Label`, or for older findings without it the `Normalized` score by ASFF's own ranges (90+, 70+, 40+, 1+). */
+function severityOf(severity: AwsFinding['Severity']): Severity {
+  const label = SEVERITIES[severity?.Label ?? ''];
+  if (label) return label;
+  const score = severity?.Normalized ?? 0;
+  return score >= 90 ? 'Critical' : score >= 70 ? 'High' : score >= 40 ? 'Medium' : score >= 1 ? 'Low' : 'Info';
+}
+
 /**
  * An ASFF finding as a vulnsync finding, or null when it is not current: its workflow is RESOLVED or its
  * compliance check PASSED. `VerificationState` is the triage a person sets (FALSE_POSITIVE → falseP,
@@ -46,7 +54,7 @@ export function mapAwsFinding(f: AwsFinding): NormalizedFinding | null {
   const falseP = f.VerificationState === 'FALSE_POSITIVE';
   return {
     title: f.Title,
-    severity: SEVERITIES[f.Severity?.Label ?? ''] ?? 'Info',
+    severity: severityOf(f.Severity),
     description: f.Description ?? null,
     mitigation: f.Remediation?.Recommendation?.Text ?? null,
     references: f.Remediation?.Recommendation?.Url ?? null,

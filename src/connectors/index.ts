@@ -1,5 +1,6 @@
 import type { ToolConnector } from './types.js';
 import { bugcrowd } from './bugcrowd/index.js';
+import { awsSecurityHub } from './aws-security-hub/index.js';
 import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
@@ -16,6 +17,7 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [cobalt.tool]: cobalt,
   [snyk.tool]: snyk,
   [bugcrowd.tool]: bugcrowd,
+  [awsSecurityHub.tool]: awsSecurityHub,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

@@ -9,6 +9,7 @@ import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
 import { DEFAULT_BUGCROWD_TOKEN, bugcrowdProgram, bugcrowdSubmission, startBugcrowdFake, type BugcrowdFake } from '../fakes/bugcrowd.js';
+import { DEFAULT_AWS_SECRET, asffFinding, startAwsFake, type AwsFake } from '../fakes/aws-security-hub.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
@@ -36,6 +37,7 @@ let es: EdgescanFake;
 let cb: CobaltFake;
 let sn: SnykFake;
 let bc: BugcrowdFake;
+let aws: AwsFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -77,6 +79,7 @@ beforeAll(async () => {
   cb = await startCobaltFake();
   sn = await startSnykFake();
   bc = await startBugcrowdFake();
+  aws = await startAwsFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -90,6 +93,7 @@ afterAll(async () => {
   await cb?.close();
   await sn?.close();
   await bc?.close();
+  await aws?.close();
   await db?.drop();
 });
 
@@ -147,7 +151,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'snyk']);
+  expect(Object.keys(connectors).sort()).toEqual(['aws_security_hub', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'snyk']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -214,6 +218,22 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     (s) => `${s.split(':')[0]}:Rejected${randomBytes(12).toString('hex')}`,
   );
 
+  aws.state.findings.push(asffFinding('CVE-2026-0002 - openssl'));
+  const [accessKeyId, secretAccessKey] = DEFAULT_AWS_SECRET.split(':') as [string, string];
+  const awsSecrets = await scenario(
+    'aws_security_hub',
+    aws.url,
+    DEFAULT_AWS_SECRET,
+    { regions: ['eu-central-1'] },
+    // STS (discover's GetCallerIdentity, on POST /) echoes once: the sync fails there, and it is spent before check meets the rejected key.
+    () =>
+      aws.inject({
+        match: /^\/$/,
+        respond: { status: 400, headers: { 'Content-Type': 'text/xml' }, rawBody: `<ErrorResponse><Error><Type>Sender</Type><Code>ValidationError</Code><Message>key ${accessKeyId} with secret ${secretAccessKey} is malformed</Message></Error></ErrorResponse>` },
+      }),
+    (s) => `AKIAREJECTED${randomBytes(6).toString('hex').toUpperCase()}:${s.split(':')[1]}`,
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -231,8 +251,8 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   // The tools' echoes of the secrets did reach the operations, redacted.
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
-  // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, bcPassword, apiToken, orgToken]) {
+  // Cobalt's two credentials and AWS's key id and secret key are each a secret of their own.
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, bcPassword, apiToken, orgToken, ...awsSecrets, accessKeyId, secretAccessKey]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -7,6 +7,8 @@ export interface RecordedRequest {
   path: string;
   query: Record<string, string>;
   headers: Record<string, string>;
+  /** The request body as text ('' for none): APIs such as AWS's carry their parameters there. */
+  body: string;
   /** Date.now() when the request arrived. */
   at: number;
 }
@@ -36,6 +38,8 @@ export interface Fault {
   match?: string | RegExp;
   /** Query parameters the request must carry with these values (e.g. only page 2 of a listing). */
   query?: Record<string, string>;
+  /** Text the request body must contain (APIs that page in the body, such as AWS's `NextToken`). */
+  bodyIncludes?: string;
   /** Default 1. */
   times?: number;
   respond: FaultResponse;
@@ -52,6 +56,7 @@ export interface FakeRequest {
   method: string;
   url: URL;
   headers: IncomingMessage['headers'];
+  body: string;
 }
 
 export interface FakeResponse {
@@ -95,6 +100,12 @@ export async function startFakeServer<State extends FakeState>(
   const timers = new Set<NodeJS.Timeout>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => respond(req, res, Buffer.concat(chunks).toString('utf8')));
+  });
+
+  const respond = (req: IncomingMessage, res: ServerResponse, body: string): void => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -106,11 +117,12 @@ export async function startFakeServer<State extends FakeState>(
       path: url.pathname,
       query: Object.fromEntries(url.searchParams),
       headers,
+      body,
       at: Date.now(),
     });
 
-    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers };
-    const fault = takeFault(state, url);
+    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers, body };
+    const fault = takeFault(state, url, body);
     const answer = () => {
       try {
         send(res, handle(request, state));
@@ -118,7 +130,6 @@ export async function startFakeServer<State extends FakeState>(
         send(res, { status: 500, body: { message: `fake failed: ${(error as Error).message}` } });
       }
     };
-    req.resume();
     if (!fault) return answer();
     if ('cutAfterBytes' in fault) {
       const normal = handle(request, state);
@@ -140,7 +151,7 @@ export async function startFakeServer<State extends FakeState>(
       return;
     }
     send(res, fault);
-  });
+  };
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
@@ -158,13 +169,14 @@ export async function startFakeServer<State extends FakeState>(
   };
 }
 
-function takeFault(state: FakeState, url: URL): FaultResponse | null {
+function takeFault(state: FakeState, url: URL, body: string): FaultResponse | null {
   const path = url.pathname;
   const index = state.faults.findIndex(
     (f) =>
       (f.times ?? 1) > 0 &&
       (f.match === undefined || (typeof f.match === 'string' ? path.startsWith(f.match) : f.match.test(path))) &&
-      Object.entries(f.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value),
+      Object.entries(f.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value) &&
+      (f.bodyIncludes === undefined || body.includes(f.bodyIncludes)),
   );
   if (index < 0) return null;
   const fault = state.faults[index]!;

@@ -37,9 +37,10 @@ export function basicAuth(username: string, password: string): Authenticator {
 }
 
 /*
- * AWS SigV4 (Security Hub) belongs here as `awsSigV4Auth(credentials, region, service)`: an Authenticator
- * that signs `RequestToSign` with a maintained signer (e.g. @smithy/signature-v4) and returns the
- * Authorization, X-Amz-Date and X-Amz-Security-Token headers.
+ * AWS SigV4: Security Hub goes through its SDK client, which signs every request itself (aws-sdk.ts). A plain
+ * REST tool behind SigV4 would get `awsSigV4Auth(credentials, region, service)` here: an Authenticator that
+ * signs `RequestToSign` with the SDK's signer (@smithy/signature-v4) and returns the Authorization,
+ * X-Amz-Date and X-Amz-Security-Token headers.
  */
 
 /**

@@ -36,6 +36,12 @@ export interface Outbound {
   readonly dispatcher: Agent;
   /** Why this address may not be connected to, or null. */
   refusal(address: string): string | null;
+  /**
+   * The same check for clients that bring their own node:http stack (the AWS SDK): a `lookup` for its
+   * agents, and the refusal of a host given as a literal address (which is never looked up).
+   */
+  readonly nodeLookup: LookupFunction;
+  literalRefusal(host: string): OutboundRefusedError | null;
 }
 
 /** A connection refused by the policy: non-retryable, the location has to change. */
@@ -94,6 +100,16 @@ export function createOutbound(policy: OutboundPolicy = {}): Outbound {
     });
   }) as LookupFunction;
 
+  const nodeLookup = ((hostname: string, options: LookupOptions, callback: (...args: unknown[]) => void) =>
+    (allowedHosts.has(hostname.toLowerCase()) ? resolve : checkingLookup)(hostname, options as LookupAllOptions, callback as never)) as LookupFunction;
+
+  function literalRefusal(hostname: string): OutboundRefusedError | null {
+    const host = hostname.replace(/^\[(.*)\]$/, '$1').toLowerCase();
+    if (allowedHosts.has(host) || !isIP(host)) return null;
+    const why = refusal(host);
+    return why ? refusedError(host, host, why) : null;
+  }
+
   const checked = buildConnector({ lookup: checkingLookup });
   const unchecked = buildConnector({});
 
@@ -102,15 +118,13 @@ export function createOutbound(policy: OutboundPolicy = {}): Outbound {
       const host = options.hostname.toLowerCase();
       if (allowedHosts.has(host)) return unchecked(options, callback);
       // A literal address is never looked up, so the lookup hook would not see it.
-      if (isIP(host)) {
-        const why = refusal(host);
-        if (why) return callback(refusedError(host, host, why), null);
-      }
+      const refused = literalRefusal(host);
+      if (refused) return callback(refused, null);
       return checked(options, callback);
     },
   });
 
-  return { allowHttp: policy.allowHttp ?? true, dispatcher, refusal };
+  return { allowHttp: policy.allowHttp ?? true, dispatcher, refusal, nodeLookup, literalRefusal };
 }
 
 /** The policy the server's environment asks for. */

@@ -4,6 +4,7 @@ import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
 import { semgrep } from './semgrep/index.js';
+import { sonarqube } from './sonarqube/index.js';
 
 /** Every connector vulnsync ships, by tool id. */
 export const connectors: Record<string, ToolConnector<any>> = {
@@ -12,6 +13,7 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [semgrep.tool]: semgrep,
   [edgescan.tool]: edgescan,
   [cobalt.tool]: cobalt,
+  [sonarqube.tool]: sonarqube,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

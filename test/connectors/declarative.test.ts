@@ -24,6 +24,8 @@ beforeAll(async () => {
       }
       case '/pages':
         return { status: 200, headers: { 'X-Total-Count': String(ITEMS.length) }, body: { rows: from((num('page', 1) - 1) * num('per_page', 1), num('per_page', 1)) } };
+      case '/p-ps':
+        return { status: 200, body: { paging: { pageIndex: num('p', 1), total: ITEMS.length }, issues: from((num('p', 1) - 1) * num('ps', 1), num('ps', 1)) } };
       case '/empty':
         return { status: 200, body: { findings: from(num('page', 0) * num('page_size', 1), num('page_size', 1)) } };
       case '/offset':
@@ -55,6 +57,7 @@ beforeEach(() => {
 const SCHEMES: [string, string, string, Paginator][] = [
   ['Link header', '/link', '', { type: 'linkHeader', sizeParam: 'per_page', pageSize: SIZE }],
   ['page/per_page with a total header', '/pages', 'rows', { type: 'pageNumber', pageParam: 'page', sizeParam: 'per_page', pageSize: SIZE, totalHeader: 'X-Total-Count' }],
+  ['p/ps with the total in the body', '/p-ps', 'issues', { type: 'pageNumber', pageParam: 'p', sizeParam: 'ps', pageSize: SIZE, totalPath: 'paging.total' }],
   ['first empty page (0-based)', '/empty', 'findings', { type: 'untilEmptyPage', pageParam: 'page', firstPage: 0, sizeParam: 'page_size', pageSize: SIZE }],
   ['offset/limit with the total in the body', '/offset', 'items', { type: 'offset', offsetParam: 'offset', limitParam: 'limit', limit: SIZE, totalPath: 'totalCount' }],
   ['JSON:API links.next', '/jsonapi', 'data', { type: 'nextUrlInBody', path: 'links.next' }],
@@ -82,7 +85,7 @@ describe.each(SCHEMES)('paginator: %s', (_name, path, selector, paginator) => {
 
 describe('paginate: requests and refusals', () => {
   it('offset and page numbers add their parameters to the query', async () => {
-    await collect(paginate(http, { path: '/offset', query: { filter: 'kept' } }, SCHEMES[3]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') }));
+    await collect(paginate(http, { path: '/offset', query: { filter: 'kept' } }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') }));
     expect(fake.state.requests.map((r) => r.query)).toEqual([
       { filter: 'kept', offset: '0', limit: '3' },
       { filter: 'kept', offset: '3', limit: '3' },
@@ -97,14 +100,14 @@ describe('paginate: requests and refusals', () => {
   });
 
   it('a page without the list at the selector is BAD_TOOL_DATA', async () => {
-    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') })));
+    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[5]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') })));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('has no list at "items"');
   });
 
   it('a next link to another host is refused, so credentials stay with the tool', async () => {
     fake.inject({ match: '/jsonapi', respond: { status: 200, body: { data: [{ n: 0 }], links: { next: 'https://elsewhere.example/jsonapi?page=2' } } } });
-    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
+    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[5]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('another host');
   });

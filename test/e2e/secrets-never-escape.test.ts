@@ -11,6 +11,7 @@ import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type 
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
+import { DEFAULT_SONARQUBE_TOKEN, sonarHotspot, sonarIssue, sonarProject, startSonarqubeFake, type SonarqubeFake } from '../fakes/sonarqube.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -32,6 +33,7 @@ let gh: GitHubFake;
 let sg: SemgrepFake;
 let es: EdgescanFake;
 let cb: CobaltFake;
+let sq: SonarqubeFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -71,6 +73,7 @@ beforeAll(async () => {
   sg = await startSemgrepFake();
   es = await startEdgescanFake();
   cb = await startCobaltFake();
+  sq = await startSonarqubeFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -82,6 +85,7 @@ afterAll(async () => {
   await sg?.close();
   await es?.close();
   await cb?.close();
+  await sq?.close();
   await db?.drop();
 });
 
@@ -139,7 +143,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep']);
+  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'sonarqube']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -184,6 +188,13 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     (s) => `Rejected${randomBytes(12).toString('hex')}:${s.split(':')[1]}`,
   );
 
+  sq.state.projects.push(sonarProject('scanned'));
+  sq.state.issues.push(sonarIssue('scanned', 'SQL injection'));
+  sq.state.hotspots.push(sonarHotspot('scanned', 'Weak hash'));
+  const sqSecrets = await scenario('sonarqube', sq.url, DEFAULT_SONARQUBE_TOKEN, {}, (secret) =>
+    sq.inject({ match: '/api/issues/search', times: 20, respond: { status: 400, body: { errors: [{ msg: `token ${secret} is malformed` }] } } }),
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -202,7 +213,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, apiToken, orgToken]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...sqSecrets, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

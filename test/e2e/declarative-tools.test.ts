@@ -3,6 +3,7 @@ import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdge
 import type { FakeServer, FakeState } from '../fakes/fake-server.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake } from '../fakes/semgrep.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { syncCounts } from '../support/sync-counts.js';
 
 let stack: TestStack;
 const fakes: FakeServer<FakeState>[] = [];
@@ -67,14 +68,7 @@ const tools: Record<string, () => Promise<ToolUnderTest>> = {
   },
 };
 
-async function sync(connectorId: string) {
-  const started = await stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
-  expect(started.status).toBe(202);
-  const op = await stack.waitForOperation(started.body.operationId, 60_000);
-  expect({ status: op.status, error: op.error ?? null }).toEqual({ status: 'succeeded', error: null });
-  const { created, closed, untouched, reactivated, updated } = op.summary;
-  return { created, closed, untouched, reactivated, updated };
-}
+const sync = (connectorId: string) => syncCounts(stack, connectorId);
 
 describe.each(Object.keys(tools))('the %s connector, end to end through the API', (tool) => {
   it('checks, then syncs first, identical and churned findings with exact counts', async () => {

@@ -1,5 +1,6 @@
 import { DEFAULT_SONARQUBE_TOKEN, sonarHotspot, sonarIssue, sonarProject, startSonarqubeFake, type SonarqubeFake } from '../fakes/sonarqube.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import { syncCounts } from '../support/sync-counts.js';
 
 let stack: TestStack;
 let tool: SonarqubeFake;
@@ -13,14 +14,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function sync(connectorId: string) {
-  const started = await stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
-  expect(started.status).toBe(202);
-  const op = await stack.waitForOperation(started.body.operationId, 60_000);
-  expect({ status: op.status, error: op.error ?? null }).toEqual({ status: 'succeeded', error: null });
-  const { created, closed, untouched, reactivated, updated } = op.summary;
-  return { created, closed, untouched, reactivated, updated };
-}
+const sync = (connectorId: string) => syncCounts(stack, connectorId);
 
 describe('the SonarQube connector, end to end through the API', () => {
   it('syncs issues and hotspots first, identical (resuming at the hotspots after a failure) and churned, with exact counts', async () => {

@@ -3,6 +3,7 @@ import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
+import { harbor } from './harbor/index.js';
 import { semgrep } from './semgrep/index.js';
 import { sonarqube } from './sonarqube/index.js';
 
@@ -14,6 +15,7 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [edgescan.tool]: edgescan,
   [cobalt.tool]: cobalt,
   [sonarqube.tool]: sonarqube,
+  [harbor.tool]: harbor,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

@@ -116,9 +116,10 @@ describe('paginate: requests and refusals', () => {
 describe('templates, paths and conditions', () => {
   const scope = { settings: {}, record: { externalId: '42', name: 'acme/web app', metadata: { slug: 'acme' } } };
 
-  it('interpolates paths segment-encoded ({x}) or keeping slashes ({+x}), and query values as they are', () => {
+  it('interpolates paths segment-encoded ({x}), keeping slashes ({+x}) or encoded twice ({%x}), and query values as they are', () => {
     expect(interpolate('/d/{record.metadata.slug}/p/{record.name}', scope, true)).toBe('/d/acme/p/acme%2Fweb%20app');
     expect(interpolate('/p/{+record.name}', scope, true)).toBe('/p/acme/web%20app');
+    expect(interpolate('/r/{%record.name}', scope, true)).toBe('/r/acme%252Fweb%2520app');
     expect(interpolate('{record.name}', scope, false)).toBe('acme/web app');
   });
 

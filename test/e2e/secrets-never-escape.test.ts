@@ -7,6 +7,7 @@ import { connectors } from '../../src/connectors/index.js';
 import { findFreePort, startService, type ServiceProcess } from '../../src/devstack/processes.js';
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
+import { DEFAULT_HARBOR_SECRET, harborArtifact, harborVulnerability, startHarborFake, type HarborFake } from '../fakes/harbor.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
@@ -34,6 +35,7 @@ let sg: SemgrepFake;
 let es: EdgescanFake;
 let cb: CobaltFake;
 let sq: SonarqubeFake;
+let hb: HarborFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -74,6 +76,7 @@ beforeAll(async () => {
   es = await startEdgescanFake();
   cb = await startCobaltFake();
   sq = await startSonarqubeFake();
+  hb = await startHarborFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -86,6 +89,7 @@ afterAll(async () => {
   await es?.close();
   await cb?.close();
   await sq?.close();
+  await hb?.close();
   await db?.drop();
 });
 
@@ -143,7 +147,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'sonarqube']);
+  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'harbor', 'semgrep', 'sonarqube']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -195,6 +199,18 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     sq.inject({ match: '/api/issues/search', times: 20, respond: { status: 400, body: { errors: [{ msg: `token ${secret} is malformed` }] } } }),
   );
 
+  hb.state.projects.push({ project_id: 1, name: 'scan', cve_allowlist: { items: [] } });
+  hb.state.repositories['scan/app/web'] = [harborArtifact('v1', '2026-11-01T00:00:00.000Z', [harborVulnerability('CVE-2021-44228', 'log4j-core', '2.14.1')])];
+  const robotSecret = DEFAULT_HARBOR_SECRET.split(':')[1]!;
+  const hbSecrets = await scenario(
+    'harbor',
+    hb.url,
+    DEFAULT_HARBOR_SECRET,
+    {},
+    () => hb.inject({ match: '/api/v2.0/projects/scan/repositories/app%252Fweb/artifacts', times: 20, respond: { status: 400, body: { errors: [{ code: 'BAD_REQUEST', message: `token ${robotSecret} is malformed` }] } } }),
+    (s) => `${s.split(':')[0]}:Rejected${randomBytes(12).toString('hex')}`,
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -213,7 +229,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...sqSecrets, apiToken, orgToken]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...sqSecrets, ...hbSecrets, robotSecret, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { cweNumbers, holds, interpolate, itemsAt, paginate, valueAt, type Paginator } from '../../src/connectors/declarative/index.js';
+import { z } from 'zod';
+import { cweNumbers, declarativeConnector, findingsStream, holds, interpolate, itemsAt, paginate, valueAt, type FindingsStream, type Paginator } from '../../src/connectors/declarative/index.js';
 import { bearerAuth, createHttpClient, type HttpClient } from '../../src/connectors/http/index.js';
 import { startFakeServer, type FakeServer, type FakeState } from '../fakes/fake-server.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
@@ -110,6 +111,63 @@ describe('paginate: requests and refusals', () => {
     const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[5]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('another host');
+  });
+});
+
+describe('custom paging and several findings streams', () => {
+  it('a custom paginator is handed the first request, the start position and the selector', async () => {
+    const seen: unknown[] = [];
+    const custom: Paginator = {
+      type: 'custom',
+      pages: async function* (client, first, ctx, { startAt, itemsOf }) {
+        seen.push(first.path, first.query, startAt);
+        const response = await client.request(first, ctx);
+        yield { items: itemsOf(response.body, response), next: null, response };
+      },
+    };
+    const pages = await collect(paginate(http, { path: '/offset', query: { limit: 2 } }, custom, testContext(), { startAt: 'here', itemsOf: itemsAt('items') }));
+    expect(seen).toEqual(['/offset', { limit: 2 }, 'here']);
+    expect(pages.flatMap((p) => p.items)).toEqual(ITEMS.slice(0, 2));
+  });
+
+  const item = z.looseObject({ n: z.number() });
+  const stream = (path: string, selector: string, paginator: Paginator): FindingsStream<z.infer<typeof item>> => ({
+    path,
+    paginator,
+    selector,
+    schema: item,
+    fields: { title: (i) => `${path}-${i.n}`, uniqueIdFromTool: (i) => `${path}-${i.n}` },
+    severity: { from: 'n', map: {}, otherwise: 'Info' },
+    triage: [],
+  });
+  const twoStreams = () =>
+    declarativeConnector(
+      {
+        tool: 'two',
+        displayName: 'Two',
+        spec: { settings: z.object({}), secretDescription: 'a token', locationDescription: 'the URL' },
+        matching: 'unique_id_from_tool',
+        hashFields: ['title'],
+        requester: { credentialName: 'token', permissionHint: 'needs nothing', auth: () => bearerAuth('paging-test-token') },
+        check: { path: '/offset' },
+        records: { path: '/offset', paginator: { type: 'none' }, selector: 'items', schema: item, externalId: 'n', name: 'n' },
+        findings: [findingsStream(stream('/p-ps', 'issues', SCHEMES[2]![3])), findingsStream(stream('/offset', 'items', SCHEMES[4]![3]))],
+      },
+      FAST_RETRIES,
+    );
+  const fetch = (cursor: Record<string, unknown> | null) =>
+    collect(twoStreams().fetchFindings({ location: fake.url, secret: 'paging-test-token', settings: {} }, { externalId: '1', name: 'one', metadata: {} }, cursor, testContext()));
+
+  it('fetches the streams one after the other; the cursor names the stream, and after its last page the next one', async () => {
+    const pages = await fetch(null);
+    expect(pages.flatMap((p) => p.findings.map((f) => f.title))).toEqual([...ITEMS.map((i) => `/p-ps-${i.n}`), ...ITEMS.map((i) => `/offset-${i.n}`)]);
+    expect(pages.map((p) => p.cursor)).toEqual([{ stream: 0, next: 2 }, { stream: 0, next: 3 }, { stream: 1, next: null }, { stream: 1, next: 3 }, { stream: 1, next: 6 }, null]);
+  });
+
+  it('resumes in the stream the cursor names', async () => {
+    const rest = await fetch({ stream: 1, next: 3 });
+    expect(rest.flatMap((p) => p.findings.map((f) => f.title))).toEqual(ITEMS.slice(3).map((i) => `/offset-${i.n}`));
+    expect(fake.state.requests.map((r) => r.path)).toEqual(['/offset', '/offset']);
   });
 });
 

@@ -32,7 +32,8 @@ export function cappedSearch(pageSize: number, splits: readonly Split[]): Custom
       const total = valueAt(response.body, 'paging.total');
       if (typeof total !== 'number') throw new ConnectorError('BAD_TOOL_DATA', `The answer to GET ${response.url.pathname} has no paging.total`);
       if (total > RESULT_CAP) {
-        // Its pages beyond the cap cannot be read: run its parts instead (from their first pages).
+        // Its pages beyond the cap cannot be read: run its parts instead, from their first pages (a part that
+        // grew past the cap on a resumed fetch is read again; the reimport collapses what it reads twice).
         at = { parts: [...split(current, splits, client.toolName), ...rest], page: 1 };
         continue;
       }

@@ -5,8 +5,10 @@ import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
+import { harbor } from './harbor/index.js';
 import { semgrep } from './semgrep/index.js';
 import { snyk } from './snyk/index.js';
+import { sonarqube } from './sonarqube/index.js';
 
 /** Every connector vulnsync ships, by tool id. */
 export const connectors: Record<string, ToolConnector<any>> = {
@@ -18,6 +20,8 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [snyk.tool]: snyk,
   [bugcrowd.tool]: bugcrowd,
   [awsSecurityHub.tool]: awsSecurityHub,
+  [sonarqube.tool]: sonarqube,
+  [harbor.tool]: harbor,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

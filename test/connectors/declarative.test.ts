@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { cweNumbers, declarativeConnector, holds, interpolate, itemsAt, paginate, valueAt, type DeclarativeDefinition, type Paginator } from '../../src/connectors/declarative/index.js';
+import { cweNumbers, declarativeConnector, holds, interpolate, itemsAt, paginate, valueAt, type DeclarativeDefinition, type Paginator, findingsStream, type FindingsStream } from '../../src/connectors/declarative/index.js';
 import { bearerAuth, createHttpClient, type HttpClient } from '../../src/connectors/http/index.js';
 import { startFakeServer, type FakeServer, type FakeState } from '../fakes/fake-server.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
@@ -25,6 +25,8 @@ beforeAll(async () => {
       }
       case '/pages':
         return { status: 200, headers: { 'X-Total-Count': String(ITEMS.length) }, body: { rows: from((num('page', 1) - 1) * num('per_page', 1), num('per_page', 1)) } };
+      case '/p-ps':
+        return { status: 200, body: { paging: { pageIndex: num('p', 1), total: ITEMS.length }, issues: from((num('p', 1) - 1) * num('ps', 1), num('ps', 1)) } };
       case '/empty':
         return { status: 200, body: { findings: from(num('page', 0) * num('page_size', 1), num('page_size', 1)) } };
       case '/offset':
@@ -62,6 +64,7 @@ beforeEach(() => {
 const SCHEMES: [string, string, string, Paginator][] = [
   ['Link header', '/link', '', { type: 'linkHeader', sizeParam: 'per_page', pageSize: SIZE }],
   ['page/per_page with a total header', '/pages', 'rows', { type: 'pageNumber', pageParam: 'page', sizeParam: 'per_page', pageSize: SIZE, totalHeader: 'X-Total-Count' }],
+  ['p/ps with the total in the body', '/p-ps', 'issues', { type: 'pageNumber', pageParam: 'p', sizeParam: 'ps', pageSize: SIZE, totalPath: 'paging.total' }],
   ['first empty page (0-based)', '/empty', 'findings', { type: 'untilEmptyPage', pageParam: 'page', firstPage: 0, sizeParam: 'page_size', pageSize: SIZE }],
   ['offset/limit with the total in the body', '/offset', 'items', { type: 'offset', offsetParam: 'offset', limitParam: 'limit', limit: SIZE, totalPath: 'totalCount' }],
   ['JSON:API links.next', '/jsonapi', 'data', { type: 'nextUrlInBody', path: 'links.next' }],
@@ -89,7 +92,7 @@ describe.each(SCHEMES)('paginator: %s', (_name, path, selector, paginator) => {
 
 describe('paginate: requests and refusals', () => {
   it('offset and page numbers add their parameters to the query', async () => {
-    await collect(paginate(http, { path: '/offset', query: { filter: 'kept' } }, SCHEMES[3]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') }));
+    await collect(paginate(http, { path: '/offset', query: { filter: 'kept' } }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') }));
     expect(fake.state.requests.map((r) => r.query)).toEqual([
       { filter: 'kept', offset: '0', limit: '3' },
       { filter: 'kept', offset: '3', limit: '3' },
@@ -104,7 +107,7 @@ describe('paginate: requests and refusals', () => {
   });
 
   it('a page without the list at the selector is BAD_TOOL_DATA', async () => {
-    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') })));
+    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[5]![3], testContext(), { startAt: null, itemsOf: itemsAt('items') })));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('has no list at "items"');
   });
@@ -122,18 +125,76 @@ describe('paginate: requests and refusals', () => {
 
   it('a next link to another host is refused, so credentials stay with the tool', async () => {
     fake.inject({ match: '/jsonapi', respond: { status: 200, body: { data: [{ n: 0 }], links: { next: 'https://elsewhere.example/jsonapi?page=2' } } } });
-    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[4]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
+    const error = await connectorErrorOf(collect(paginate(http, { path: '/jsonapi' }, SCHEMES[5]![3], testContext(), { startAt: null, itemsOf: itemsAt('data') })));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('another host');
+  });
+});
+
+describe('custom paging and several findings streams', () => {
+  it('a custom paginator is handed the first request, the start position and the selector', async () => {
+    const seen: unknown[] = [];
+    const custom: Paginator = {
+      type: 'custom',
+      pages: async function* (client, first, ctx, { startAt, itemsOf }) {
+        seen.push(first.path, first.query, startAt);
+        const response = await client.request(first, ctx);
+        yield { items: itemsOf(response.body, response), next: null, response };
+      },
+    };
+    const pages = await collect(paginate(http, { path: '/offset', query: { limit: 2 } }, custom, testContext(), { startAt: 'here', itemsOf: itemsAt('items') }));
+    expect(seen).toEqual(['/offset', { limit: 2 }, 'here']);
+    expect(pages.flatMap((p) => p.items)).toEqual(ITEMS.slice(0, 2));
+  });
+
+  const item = z.looseObject({ n: z.number() });
+  const stream = (path: string, selector: string, paginator: Paginator): FindingsStream<z.infer<typeof item>> => ({
+    path,
+    paginator,
+    selector,
+    schema: item,
+    fields: { title: (i) => `${path}-${i.n}`, uniqueIdFromTool: (i) => `${path}-${i.n}` },
+    severity: { from: 'n', map: {}, otherwise: 'Info' },
+    triage: [],
+  });
+  const twoStreams = () =>
+    declarativeConnector(
+      {
+        tool: 'two',
+        displayName: 'Two',
+        spec: { settings: z.object({}), secretDescription: 'a token', locationDescription: 'the URL' },
+        matching: 'unique_id_from_tool',
+        hashFields: ['title'],
+        requester: { credentialName: 'token', permissionHint: 'needs nothing', auth: () => bearerAuth('paging-test-token') },
+        check: { path: '/offset' },
+        records: { path: '/offset', paginator: { type: 'none' }, selector: 'items', schema: item, externalId: 'n', name: 'n' },
+        findings: [findingsStream(stream('/p-ps', 'issues', SCHEMES[2]![3])), findingsStream(stream('/offset', 'items', SCHEMES[4]![3]))],
+      },
+      FAST_RETRIES,
+    );
+  const fetch = (cursor: Record<string, unknown> | null) =>
+    collect(twoStreams().fetchFindings({ location: fake.url, secret: 'paging-test-token', settings: {} }, { externalId: '1', name: 'one', metadata: {} }, cursor, testContext()));
+
+  it('fetches the streams one after the other; the cursor names the stream, and after its last page the next one', async () => {
+    const pages = await fetch(null);
+    expect(pages.flatMap((p) => p.findings.map((f) => f.title))).toEqual([...ITEMS.map((i) => `/p-ps-${i.n}`), ...ITEMS.map((i) => `/offset-${i.n}`)]);
+    expect(pages.map((p) => p.cursor)).toEqual([{ stream: 0, next: 2 }, { stream: 0, next: 3 }, { stream: 1, next: null }, { stream: 1, next: 3 }, { stream: 1, next: 6 }, null]);
+  });
+
+  it('resumes in the stream the cursor names', async () => {
+    const rest = await fetch({ stream: 1, next: 3 });
+    expect(rest.flatMap((p) => p.findings.map((f) => f.title))).toEqual(ITEMS.slice(3).map((i) => `/offset-${i.n}`));
+    expect(fake.state.requests.map((r) => r.path)).toEqual(['/offset', '/offset']);
   });
 });
 
 describe('templates, paths and conditions', () => {
   const scope = { settings: {}, record: { externalId: '42', name: 'acme/web app', metadata: { slug: 'acme' } } };
 
-  it('interpolates paths segment-encoded ({x}) or keeping slashes ({+x}), and query values as they are', () => {
+  it('interpolates paths segment-encoded ({x}), keeping slashes ({+x}) or encoded twice ({%x}), and query values as they are', () => {
     expect(interpolate('/d/{record.metadata.slug}/p/{record.name}', scope, true)).toBe('/d/acme/p/acme%2Fweb%20app');
     expect(interpolate('/p/{+record.name}', scope, true)).toBe('/p/acme/web%20app');
+    expect(interpolate('/r/{%record.name}', scope, true)).toBe('/r/acme%252Fweb%2520app');
     expect(interpolate('{record.name}', scope, false)).toBe('acme/web app');
   });
 

@@ -365,6 +365,12 @@ describe('redaction', () => {
     );
   });
 
+  it('knows the password and user:password behind a basic-auth header, which tools echo rather than base64', async () => {
+    const secrets = secretsIn(await basicAuth('robot$scan+sync', 'robotPassword123')({ method: 'GET', url: new URL('http://tool'), headers: {} }));
+    expect(secrets).toEqual(expect.arrayContaining(['robotPassword123', 'robot$scan+sync:robotPassword123']));
+    expect(redactSecrets('secret robotPassword123 is malformed', secrets)).toBe('secret [redacted] is malformed');
+  });
+
   it('leaves text alone for secrets too short to redact, so messages are not garbled', () => {
     expect(redactSecrets('refused access: the secret is wrong', ['s', 'e', 'ss'])).toBe('refused access: the secret is wrong');
   });

@@ -7,6 +7,7 @@ import { connectors } from '../../src/connectors/index.js';
 import { findFreePort, startService, type ServiceProcess } from '../../src/devstack/processes.js';
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
+import { DEFAULT_HARBOR_SECRET, harborArtifact, harborVulnerability, startHarborFake, type HarborFake } from '../fakes/harbor.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
 import { DEFAULT_BUGCROWD_TOKEN, bugcrowdProgram, bugcrowdSubmission, startBugcrowdFake, type BugcrowdFake } from '../fakes/bugcrowd.js';
 import { DEFAULT_AWS_SECRET, asffFinding, startAwsFake, type AwsFake } from '../fakes/aws-security-hub.js';
@@ -14,6 +15,7 @@ import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, typ
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
 import { DEFAULT_SNYK_ORG, DEFAULT_SNYK_TOKEN, snykIssue, snykProject, startSnykFake, type SnykFake } from '../fakes/snyk.js';
+import { DEFAULT_SONARQUBE_TOKEN, sonarHotspot, sonarIssue, sonarProject, startSonarqubeFake, type SonarqubeFake } from '../fakes/sonarqube.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -38,6 +40,8 @@ let cb: CobaltFake;
 let sn: SnykFake;
 let bc: BugcrowdFake;
 let aws: AwsFake;
+let sq: SonarqubeFake;
+let hb: HarborFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -80,6 +84,8 @@ beforeAll(async () => {
   sn = await startSnykFake();
   bc = await startBugcrowdFake();
   aws = await startAwsFake();
+  sq = await startSonarqubeFake();
+  hb = await startHarborFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -94,6 +100,8 @@ afterAll(async () => {
   await sn?.close();
   await bc?.close();
   await aws?.close();
+  await sq?.close();
+  await hb?.close();
   await db?.drop();
 });
 
@@ -151,7 +159,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['aws_security_hub', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep', 'snyk']);
+  expect(Object.keys(connectors).sort()).toEqual(['aws_security_hub', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'harbor', 'semgrep', 'snyk', 'sonarqube']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -234,6 +242,25 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     (s) => `AKIAREJECTED${randomBytes(6).toString('hex').toUpperCase()}:${s.split(':')[1]}`,
   );
 
+  sq.state.projects.push(sonarProject('scanned'));
+  sq.state.issues.push(sonarIssue('scanned', 'SQL injection'));
+  sq.state.hotspots.push(sonarHotspot('scanned', 'Weak hash'));
+  const sqSecrets = await scenario('sonarqube', sq.url, DEFAULT_SONARQUBE_TOKEN, {}, (secret) =>
+    sq.inject({ match: '/api/issues/search', times: 20, respond: { status: 400, body: { errors: [{ msg: `token ${secret} is malformed` }] } } }),
+  );
+
+  hb.state.projects.push({ project_id: 1, name: 'scan', cve_allowlist: { items: [] } });
+  hb.state.repositories['scan/app/web'] = [harborArtifact('v1', '2026-11-01T00:00:00.000Z', [harborVulnerability('CVE-2021-44228', 'log4j-core', '2.14.1')])];
+  const robotSecret = DEFAULT_HARBOR_SECRET.split(':')[1]!;
+  const hbSecrets = await scenario(
+    'harbor',
+    hb.url,
+    DEFAULT_HARBOR_SECRET,
+    {},
+    () => hb.inject({ match: '/api/v2.0/projects/scan/repositories/app%252Fweb/artifacts', times: 20, respond: { status: 400, body: { errors: [{ code: 'BAD_REQUEST', message: `token ${robotSecret} is malformed` }] } } }),
+    (s) => `${s.split(':')[0]}:Rejected${randomBytes(12).toString('hex')}`,
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -251,8 +278,9 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   // The tools' echoes of the secrets did reach the operations, redacted.
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
-  // Cobalt's two credentials and AWS's key id and secret key are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, bcPassword, apiToken, orgToken, ...awsSecrets, accessKeyId, secretAccessKey]) {
+  // Two-part credentials (Cobalt's tokens, AWS's key id and secret key, Bugcrowd's and Harbor's passwords) are each a secret of their own.
+  const parts = [bcPassword, apiToken, orgToken, accessKeyId, secretAccessKey, robotSecret];
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, ...awsSecrets, ...sqSecrets, ...hbSecrets, ...parts]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

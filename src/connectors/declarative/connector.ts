@@ -2,14 +2,18 @@ import { ConnectorError } from '../../errors.js';
 import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
 import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
-import type { DeclarativeDefinition, Listing, RequestTemplate } from './definition.js';
+import type { DeclarativeDefinition, FindingsStream, Listing, RequestTemplate } from './definition.js';
 import { findingFrom } from './mapping.js';
 import { paginate, type PagePosition } from './paginators.js';
 import { interpolate, itemsAt, read, type TemplateScope } from './select.js';
 
-/** Resume position of a declarative fetch: where the findings listing goes on after the last stored page. */
+/**
+ * Resume position of a declarative fetch: the findings stream (index into the definition's list, 0 when
+ * absent) and where its listing goes on after the last stored page (its start when null).
+ */
 interface DeclarativeCursor extends FetchCursor {
-  next: PagePosition;
+  stream?: number;
+  next: PagePosition | null;
 }
 
 /**
@@ -95,28 +99,34 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
 
     async *fetchFindings(config, record: RecordRef, cursor, ctx) {
       const { http, settings } = open(config);
-      const stream = definition.findings;
+      const streams = Array.isArray(definition.findings) ? definition.findings : [definition.findings as FindingsStream<FindingItem>];
       const scope: TemplateScope = { settings, record };
       const gone = { type: 'RECORD_MISSING' as const, message: `${name} no longer has "${record.name}" (${record.externalId})` };
-      if (stream.probe) await http.request(request(stream.probe, scope, gone), ctx);
-      const lookups: Record<string, unknown> = {};
-      for (const [key, template] of Object.entries(stream.lookups ?? {})) lookups[key] = (await http.request(request(template, scope, gone), ctx)).body;
-      scope.lookups = lookups;
-      const resume = cursor && (typeof cursor.next === 'string' || typeof cursor.next === 'number') ? cursor.next : null;
-      const unpaginated = stream.paginator.type === 'none';
-      for await (const page of listing(http, stream, scope, ctx, resume, gone)) {
-        const findings = page.items
-          .map((raw) => findingFrom(stream, parseToolItem(stream.schema, raw, name, 'a finding'), raw, scope))
-          .filter((f): f is NormalizedFinding => f !== null);
-        if (unpaginated) {
-          // One answer cannot be resumed inside: its pieces ask a retried fetch to start over.
-          const size = stream.pageSize ?? 500;
-          for (let at = size; at < findings.length; at += size) yield { findings: findings.slice(at - size, at), cursor: RESTART_FETCH };
-          yield { findings: findings.slice(Math.floor(Math.max(findings.length - 1, 0) / size) * size), cursor: null };
-          return;
+      const from = cursor && typeof cursor.stream === 'number' ? cursor.stream : 0;
+      for (let index = from; index < streams.length; index += 1) {
+        const stream = streams[index]!;
+        // After a stream's last page the fetch goes on with the next stream, from its start.
+        const after = (next: PagePosition | null): DeclarativeCursor | null =>
+          next !== null ? { stream: index, next } : index + 1 < streams.length ? { stream: index + 1, next: null } : null;
+        if (stream.probe) await http.request(request(stream.probe, scope, gone), ctx);
+        const lookups: Record<string, unknown> = {};
+        for (const [key, template] of Object.entries(stream.lookups ?? {}) as [string, RequestTemplate][]) lookups[key] = (await http.request(request(template, scope, gone), ctx)).body;
+        scope.lookups = lookups;
+        const resume = index === from && cursor && (typeof cursor.next === 'string' || typeof cursor.next === 'number') ? cursor.next : null;
+        const unpaginated = stream.paginator.type === 'none';
+        for await (const page of listing(http, stream, scope, ctx, resume, gone)) {
+          const findings = page.items
+            .map((raw) => findingFrom(stream, parseToolItem(stream.schema, raw, name, 'a finding'), raw, scope))
+            .filter((f): f is NormalizedFinding => f !== null);
+          if (unpaginated) {
+            // One answer cannot be resumed inside: its pieces ask a retried fetch to start over.
+            const size = stream.pageSize ?? 500;
+            for (let at = size; at < findings.length; at += size) yield { findings: findings.slice(at - size, at), cursor: RESTART_FETCH };
+            yield { findings: findings.slice(Math.floor(Math.max(findings.length - 1, 0) / size) * size), cursor: after(null) };
+            break;
+          }
+          yield { findings, cursor: after(page.next) };
         }
-        const next: DeclarativeCursor | null = page.next === null ? null : { next: page.next };
-        yield { findings, cursor: next };
       }
     },
   };

@@ -22,7 +22,16 @@ export interface DeclarativeDefinition<Settings, RecordItem, FindingItem> {
   /** One cheap authenticated call; a 404 or an answer that is not the tool's means the location is wrong. */
   check: RequestTemplate;
   records: RecordsStream<RecordItem>;
-  findings: FindingsStream<FindingItem>;
+  /**
+   * The record's findings: one listing, or several fetched one after the other, each with its own mapping
+   * (SonarQube's issues and security hotspots; list them with `findingsStream`).
+   */
+  findings: FindingsStream<FindingItem> | readonly FindingsStream<FindingItem>[];
+}
+
+/** A stream of its own item type in a definition's list of findings streams (each maps only its own items). */
+export function findingsStream<Item>(stream: FindingsStream<Item>): FindingsStream<unknown> {
+  return stream as unknown as FindingsStream<unknown>;
 }
 
 export interface Requester<Settings> {

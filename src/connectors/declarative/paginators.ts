@@ -23,8 +23,8 @@ export type Paginator =
   | { type: 'none' }
   /** RFC 8288 `Link: <…>; rel="next"`, optionally asking for a page size. */
   | { type: 'linkHeader'; sizeParam?: string; pageSize?: number }
-  /** `page`/`per_page` (from `firstPage`, default 1), ending at a total header or a short page. */
-  | { type: 'pageNumber'; pageParam: string; sizeParam: string; pageSize: number; firstPage?: number; totalHeader?: string }
+  /** `page`/`per_page` (from `firstPage`, default 1), ending at a total (header or body path) or a short page. */
+  | { type: 'pageNumber'; pageParam: string; sizeParam: string; pageSize: number; firstPage?: number; totalHeader?: string; totalPath?: string }
   /** Page numbers without a total: stops at the first empty page (Semgrep: 0-based). */
   | { type: 'untilEmptyPage'; pageParam: string; sizeParam?: string; pageSize?: number; firstPage?: number }
   /** `offset`/`limit` with the total in the body (Black Duck's `totalCount`). */
@@ -38,9 +38,21 @@ export type Paginator =
    * A cursor in the body sent back as `cursorParam`, the first query kept (Cobalt's `pagination.next_page`,
    * a URL whose `cursor` parameter is taken with `fromUrlParam`).
    */
-  | { type: 'cursorInBody'; path: string; cursorParam: string; fromUrlParam?: string; sizeParam?: string; pageSize?: number };
+  | { type: 'cursorInBody'; path: string; cursorParam: string; fromUrlParam?: string; sizeParam?: string; pageSize?: number }
+  /**
+   * A tool's own paging code where no kind above says it (SonarQube's split of queries over its
+   * 10,000-result cap); it keeps the same contract: pages from `startAt`, each handing out its `next`.
+   */
+  | { type: 'custom'; pages: CustomPages };
 
 export type PagePosition = string | number;
+
+export type CustomPages = (
+  client: HttpClient,
+  first: HttpRequest,
+  ctx: ConnectorContext,
+  options: { startAt: PagePosition | null; itemsOf: ItemsOf<unknown> },
+) => AsyncGenerator<Page<unknown, PagePosition>>;
 
 /** Pages a listing as its paginator says, from `startAt` (a `next` an earlier page gave) or the start. */
 export function paginate(
@@ -60,8 +72,13 @@ export function paginate(
       return single(client, first, ctx, itemsOf);
     case 'linkHeader':
       return paginateByLinkHeader(client, sized(paginator.sizeParam, paginator.pageSize), ctx, { startAt: asString, itemsOf });
-    case 'pageNumber':
-      return paginateByPageNumber(client, first, ctx, { ...paginator, startAt: asNumber, itemsOf });
+    case 'pageNumber': {
+      const { totalPath } = paginator;
+      const totalOf = totalPath === undefined ? undefined : (response: { body: unknown }) => valueAt(response.body, totalPath);
+      return paginateByPageNumber(client, first, ctx, { ...paginator, totalOf, startAt: asNumber, itemsOf });
+    }
+    case 'custom':
+      return paginator.pages(client, first, ctx, options);
     case 'untilEmptyPage':
       return paginateUntilEmptyPage(client, first, ctx, { ...paginator, startAt: asNumber, itemsOf });
     case 'offset':

@@ -36,11 +36,13 @@ export interface TemplateScope {
 
 /**
  * Fills `{a.b}` placeholders from the scope. In paths each value is URL-encoded as one segment; `{+a.b}`
- * keeps `/` (RFC 6570 reserved expansion) for names that are paths themselves. A placeholder without a
- * value is CONFIG_INVALID: the request would go somewhere else than meant.
+ * keeps `/` (RFC 6570 reserved expansion) for names that are paths themselves; `{%a.b}` encodes twice, for
+ * APIs whose router decodes a segment once before its handler decodes it again (Harbor's repository names:
+ * `a/b` → `a%252Fb`). A placeholder without a value is CONFIG_INVALID: the request would go somewhere else
+ * than meant.
  */
 export function interpolate(template: string, scope: TemplateScope, encode: boolean): string {
-  return template.replace(/\{(\+?)([A-Za-z0-9_.]+)\}/g, (_whole, reserved: string, path: string) => {
+  return template.replace(/\{([+%]?)([A-Za-z0-9_.]+)\}/g, (_whole, modifier: string, path: string) => {
     const value = valueAt(scope, path);
     if (typeof value !== 'string' && typeof value !== 'number') {
       throw new ConnectorError('CONFIG_INVALID', `"${path}" has no value for the request ${template}; run a discovery to refresh the record`);
@@ -48,7 +50,8 @@ export function interpolate(template: string, scope: TemplateScope, encode: bool
     const text = String(value);
     if (!encode) return text;
     const encoded = encodeURIComponent(text);
-    return reserved ? encoded.replace(/%2F/gi, '/') : encoded;
+    if (modifier === '%') return encodeURIComponent(encoded);
+    return modifier === '+' ? encoded.replace(/%2F/gi, '/') : encoded;
   });
 }
 

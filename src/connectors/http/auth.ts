@@ -50,7 +50,10 @@ export function basicAuth(username: string, password: string): Authenticator {
  */
 export const MIN_REDACTED_LENGTH = 8;
 
-/** Strings that must never appear in a log line or an error message: each header value and its credential part. */
+/**
+ * Strings that must never appear in a log line or an error message: each header value and its credential
+ * part, and for basic auth the decoded `user:password` and the password (a tool echoes those, not base64).
+ */
 export function secretsIn(headers: Record<string, string>): string[] {
   const secrets = new Set<string>();
   for (const value of Object.values(headers)) {
@@ -61,6 +64,11 @@ export function secretsIn(headers: Record<string, string>): string[] {
     // A `<user>:<password>` credential (Bugcrowd's token): a tool echoing the password alone must not reveal it.
     const colon = credential.indexOf(':');
     if (colon > 0 && colon < credential.length - 1) secrets.add(credential.slice(colon + 1));
+    if (/^Basic /i.test(value) && credential) {
+      const decoded = Buffer.from(credential, 'base64').toString('utf8');
+      secrets.add(decoded);
+      if (decoded.includes(':')) secrets.add(decoded.slice(decoded.indexOf(':') + 1));
+    }
   }
   return [...secrets];
 }

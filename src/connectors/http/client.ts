@@ -419,7 +419,8 @@ export function vendorMessage(body: unknown): string | null {
   if (typeof body === 'string') said = body;
   else if (body && typeof body === 'object') {
     const record = body as Record<string, unknown>;
-    said = record.message ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? null;
+    // `msg`: SonarQube's `{ errors: [{ msg }] }`.
+    said = record.message ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? record.msg ?? null;
     if (said === null && Array.isArray(record.errors)) said = record.errors.map((e) => vendorMessage(e) ?? '').join('; ');
   }
   if (typeof said !== 'string') return null;

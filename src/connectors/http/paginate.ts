@@ -60,8 +60,9 @@ export async function* paginateByLinkHeader<T>(
 }
 
 /**
- * Page-number paging (`page`/`per_page`, `pageNumber`/`pageSize`, …), ending on the page that reaches the
- * total the tool reports in a header (`X-Total-Count`), or — without one — on a short or empty page.
+ * Page-number paging (`page`/`per_page`, `pageNumber`/`pageSize`, `p`/`ps`, …), ending on the page that
+ * reaches the total the tool reports in a header (`X-Total-Count`) or body, or — without one — on a short
+ * or empty page.
  */
 export async function* paginateByPageNumber<T>(
   client: HttpClient,
@@ -74,6 +75,8 @@ export async function* paginateByPageNumber<T>(
     firstPage?: number;
     startAt?: number | null;
     totalHeader?: string;
+    /** The total read from the answer's body (SonarQube's `paging.total`), for tools that send no header. */
+    totalOf?: (response: HttpResponse) => unknown;
     itemsOf?: ItemsOf<T>;
   },
 ): AsyncGenerator<Page<T, number> & { total: number | null }> {
@@ -86,14 +89,20 @@ export async function* paginateByPageNumber<T>(
       ctx,
     );
     const items = itemsOf(response.body, response);
-    const totalText = options.totalHeader ? response.headers.get(options.totalHeader) : null;
-    const total = totalText !== null && totalText.trim() !== '' && Number.isFinite(Number(totalText)) ? Number(totalText) : null;
+    const totalText = options.totalOf ? options.totalOf(response) : options.totalHeader ? response.headers.get(options.totalHeader) : null;
+    const total = asCount(totalText);
     const seen = (page - firstPage) * options.pageSize + items.length;
     const done = items.length === 0 || (total !== null ? seen >= total : items.length < options.pageSize);
     yield { items, next: done ? null : page + 1, total, response };
     if (done) return;
     page += 1;
   }
+}
+
+/** A count from a header or a body field (`"42"`, 42); null for anything else. */
+function asCount(value: unknown): number | null {
+  if (typeof value === 'number') return Number.isFinite(value) ? value : null;
+  return typeof value === 'string' && value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : null;
 }
 
 /**

@@ -1,4 +1,5 @@
 import type { ToolConnector } from './types.js';
+import { blackDuck } from './blackduck/index.js';
 import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
@@ -12,6 +13,7 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [semgrep.tool]: semgrep,
   [edgescan.tool]: edgescan,
   [cobalt.tool]: cobalt,
+  [blackDuck.tool]: blackDuck,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

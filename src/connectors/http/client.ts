@@ -196,8 +196,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           ...request.headers,
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         };
-        const authHeaders = await options.authenticate({ method, url, headers: baseHeaders, body });
-        secrets = secretsIn(authHeaders);
+        const authHeaders = await options.authenticate({ method, url, headers: baseHeaders, body }, ctx);
+        secrets = [...secretsIn(authHeaders), ...(options.authenticate.secrets ?? [])];
         if (url.protocol === 'http:' && !outbound.allowHttp) {
           throw failure('CONFIG_INVALID', `${tool} is at a plain http location and this server only connects over https (VULNSYNC_ALLOW_HTTP)`, url);
         }
@@ -257,6 +257,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
   async function request(request: HttpRequest, ctx: ConnectorContext): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
     const maxAttempts = IDEMPOTENT_METHODS.has(method) ? Math.max(1, policy.maxAttempts) : 1;
+    let renewed = false;
     for (let attemptNo = 1; ; attemptNo++) {
       const outcome = await attempt(request, ctx);
       const at = `${method} ${outcome.url.pathname}`;
@@ -277,6 +278,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (status >= 200 && status < 300) {
           if (outcome.stream) return { status, headers, url: outcome.url, body: undefined, stream: outcome.stream };
           return { status, headers, url: outcome.url, body: parseJson(text, headers, at) };
+        }
+        // A short-lived token the tool no longer takes: renewed once, and the same request tried again.
+        if (status === 401 && !renewed && options.authenticate.renewAfterRejection?.()) {
+          renewed = true;
+          attemptNo -= 1;
+          continue;
         }
         const errorBody = parseLenient(text);
         const rateLimited = isRateLimited(status, headers, vendorMessage(errorBody));
@@ -413,13 +420,13 @@ function parseLenient(text: string): unknown {
   }
 }
 
-/** The tool's own explanation from an error body (`{ message }`, `{ error }`, `{ errors: [...] }`, or plain text), shortened. */
+/** The tool's own explanation from an error body (`{ message }`, Black Duck's `{ errorMessage }`, `{ error }`, `{ errors: [...] }`, or plain text), shortened. */
 export function vendorMessage(body: unknown): string | null {
   let said: unknown = null;
   if (typeof body === 'string') said = body;
   else if (body && typeof body === 'object') {
     const record = body as Record<string, unknown>;
-    said = record.message ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? null;
+    said = record.message ?? record.errorMessage ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? null;
     if (said === null && Array.isArray(record.errors)) said = record.errors.map((e) => vendorMessage(e) ?? '').join('; ');
   }
   if (typeof said !== 'string') return null;

@@ -8,6 +8,7 @@ import { findFreePort, startService, type ServiceProcess } from '../../src/devst
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
+import { DEFAULT_BLACKDUCK_API_TOKEN, blackDuckProject, blackDuckVulnerability, startBlackDuckFake, type BlackDuckFake } from '../fakes/blackduck.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
@@ -32,6 +33,7 @@ let gh: GitHubFake;
 let sg: SemgrepFake;
 let es: EdgescanFake;
 let cb: CobaltFake;
+let bd: BlackDuckFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -71,6 +73,7 @@ beforeAll(async () => {
   sg = await startSemgrepFake();
   es = await startEdgescanFake();
   cb = await startCobaltFake();
+  bd = await startBlackDuckFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -82,6 +85,7 @@ afterAll(async () => {
   await sg?.close();
   await es?.close();
   await cb?.close();
+  await bd?.close();
   await db?.drop();
 });
 
@@ -139,7 +143,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep']);
+  expect(Object.keys(connectors).sort()).toEqual(['blackduck', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -184,6 +188,14 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     (s) => `Rejected${randomBytes(12).toString('hex')}:${s.split(':')[1]}`,
   );
 
+  const bdProject = blackDuckProject('scanned', ['1.0']);
+  bd.state.projects.push(bdProject);
+  bd.state.bom[bdProject.versions[0]!.id] = [blackDuckVulnerability('lodash', '4.17.15', 'CVE-2021-23337')];
+  // The API token only goes to the token exchange; a tool echoing it elsewhere must still not leak it.
+  const bdSecrets = await scenario('blackduck', bd.url, DEFAULT_BLACKDUCK_API_TOKEN, {}, (secret) =>
+    bd.inject({ match: '/api/projects/', times: 20, respond: { status: 400, body: { errorMessage: `token ${secret} is malformed` } } }),
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -202,7 +214,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, apiToken, orgToken]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...bdSecrets, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -1,5 +1,5 @@
 import { DEFAULT_BLACKDUCK_API_TOKEN, blackDuckProject, blackDuckVulnerability, startBlackDuckFake, type BlackDuckBomItem, type BlackDuckFake } from '../fakes/blackduck.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { startTestStack, syncCounts, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 let fake: BlackDuckFake;
@@ -13,14 +13,7 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function sync(connectorId: string) {
-  const started = await stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
-  expect(started.status).toBe(202);
-  const op = await stack.waitForOperation(started.body.operationId, 60_000);
-  expect({ status: op.status, error: op.error ?? null }).toEqual({ status: 'succeeded', error: null });
-  const { created, closed, untouched, reactivated, updated } = op.summary;
-  return { created, closed, untouched, reactivated, updated };
-}
+const sync = (connectorId: string) => syncCounts(stack, connectorId);
 
 describe('the Black Duck connector, end to end through the API', () => {
   it('checks, discovers project versions, then syncs first, identical and churned findings with exact counts, renewing its token', async () => {

@@ -2,7 +2,7 @@ import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake } fr
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake } from '../fakes/edgescan.js';
 import type { FakeServer, FakeState } from '../fakes/fake-server.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake } from '../fakes/semgrep.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
+import { startTestStack, syncCounts, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 const fakes: FakeServer<FakeState>[] = [];
@@ -67,14 +67,7 @@ const tools: Record<string, () => Promise<ToolUnderTest>> = {
   },
 };
 
-async function sync(connectorId: string) {
-  const started = await stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
-  expect(started.status).toBe(202);
-  const op = await stack.waitForOperation(started.body.operationId, 60_000);
-  expect({ status: op.status, error: op.error ?? null }).toEqual({ status: 'succeeded', error: null });
-  const { created, closed, untouched, reactivated, updated } = op.summary;
-  return { created, closed, untouched, reactivated, updated };
-}
+const sync = (connectorId: string) => syncCounts(stack, connectorId);
 
 describe.each(Object.keys(tools))('the %s connector, end to end through the API', (tool) => {
   it('checks, then syncs first, identical and churned findings with exact counts', async () => {

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** Date.now() when the request arrived. */
   at: number;
+  /** The request's body parsed as JSON (a GraphQL query and its variables), or its text; absent when empty. */
+  body?: unknown;
 }
 
 /** What a fault answers instead of the fake's normal behaviour. */
@@ -52,6 +54,8 @@ export interface FakeRequest {
   method: string;
   url: URL;
   headers: IncomingMessage['headers'];
+  /** As recorded (parsed JSON, or text). */
+  body?: unknown;
 }
 
 export interface FakeResponse {
@@ -95,6 +99,12 @@ export async function startFakeServer<State extends FakeState>(
   const timers = new Set<NodeJS.Timeout>();
 
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => respond(req, res, parseBody(Buffer.concat(chunks).toString('utf8'))));
+  });
+
+  const respond = (req: IncomingMessage, res: ServerResponse, body: unknown) => {
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -107,9 +117,10 @@ export async function startFakeServer<State extends FakeState>(
       query: Object.fromEntries(url.searchParams),
       headers,
       at: Date.now(),
+      ...(body === undefined ? {} : { body }),
     });
 
-    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers };
+    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers, body };
     const fault = takeFault(state, url);
     const answer = () => {
       try {
@@ -118,7 +129,6 @@ export async function startFakeServer<State extends FakeState>(
         send(res, { status: 500, body: { message: `fake failed: ${(error as Error).message}` } });
       }
     };
-    req.resume();
     if (!fault) return answer();
     if ('cutAfterBytes' in fault) {
       const normal = handle(request, state);
@@ -140,7 +150,7 @@ export async function startFakeServer<State extends FakeState>(
       return;
     }
     send(res, fault);
-  });
+  };
 
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, options.host ?? '127.0.0.1', resolve));
   const address = server.address() as AddressInfo;
@@ -222,4 +232,13 @@ export function pageOf<T>(items: readonly T[], page: number, perPage: number): {
     hasNext: start + perPage < items.length,
     lastPage: Math.max(1, Math.ceil(items.length / perPage)),
   };
+}
+
+function parseBody(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
 }

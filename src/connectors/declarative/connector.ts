@@ -44,6 +44,11 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
   const request = (template: RequestTemplate, scope: TemplateScope, notFound?: HttpRequest['notFound']): HttpRequest => ({
     path: typeof template.path === 'function' ? template.path(scope) : interpolate(template.path, scope, true),
     headers: template.headers,
+    ...(template.graphql && {
+      method: 'POST' as const,
+      idempotent: true,
+      body: { query: template.graphql.query, variables: Object.fromEntries(Object.entries(template.graphql.variables ?? {}).map(([k, v]) => [k, interpolate(v, scope, false)])) },
+    }),
     query: Object.fromEntries(Object.entries(template.query ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, scope, false) : v])),
     notFound,
   });

@@ -39,13 +39,15 @@ export interface Requester<Settings> {
   headers?: Record<string, string>;
 }
 
-/** A GET whose path and query values may hold `{…}` placeholders (see `interpolate`). */
+/** A GET (or a GraphQL query) whose path, query values and variables may hold `{…}` placeholders (see `interpolate`). */
 export interface RequestTemplate {
   /** A template, or a function for a path a template cannot say (an id inside a HAL link); it encodes what it inserts. */
   path: string | ((scope: TemplateScope) => string);
   query?: Record<string, string | number | boolean>;
   /** Headers of this request only (a media type that selects the answer's version). */
   headers?: Record<string, string>;
+  /** Makes it a GraphQL query: POSTed to `path` with these variables (templates), and retried like a GET. */
+  graphql?: { query: string; variables?: Record<string, string> };
 }
 
 /** A listing: its request, how it pages, and where its items are in each page's body. */

@@ -28,6 +28,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** A POST that only reads (a GraphQL query), so it is retried like a GET. */
+  idempotent?: boolean;
   /** Overrides the client's per-attempt timeout (an unpaginated answer holding a whole project takes longer). */
   timeoutMs?: number;
   /** Default CONFIG_INVALID: a listing that is not there means the location is wrong. Record fetches say RECORD_MISSING. */
@@ -256,7 +258,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   async function request(request: HttpRequest, ctx: ConnectorContext): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
-    const maxAttempts = IDEMPOTENT_METHODS.has(method) ? Math.max(1, policy.maxAttempts) : 1;
+    const maxAttempts = IDEMPOTENT_METHODS.has(method) || request.idempotent ? Math.max(1, policy.maxAttempts) : 1;
     let renewed = false;
     for (let attemptNo = 1; ; attemptNo++) {
       const outcome = await attempt(request, ctx);

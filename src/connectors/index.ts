@@ -4,6 +4,7 @@ import { cobalt } from './cobalt/index.js';
 import { dependencyTrack } from './dependency-track/index.js';
 import { edgescan } from './edgescan/index.js';
 import { github } from './github/index.js';
+import { gitlab } from './gitlab/index.js';
 import { semgrep } from './semgrep/index.js';
 
 /** Every connector vulnsync ships, by tool id. */
@@ -14,6 +15,7 @@ export const connectors: Record<string, ToolConnector<any>> = {
   [edgescan.tool]: edgescan,
   [cobalt.tool]: cobalt,
   [blackDuck.tool]: blackDuck,
+  [gitlab.tool]: gitlab,
 };
 
 export function connectorFor(tool: string): ToolConnector<any> {

@@ -9,6 +9,7 @@ import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
 import { DEFAULT_BLACKDUCK_API_TOKEN, blackDuckProject, blackDuckVulnerability, startBlackDuckFake, type BlackDuckFake } from '../fakes/blackduck.js';
+import { DEFAULT_GITLAB_TOKEN, gitlabProject, gitlabVulnerability, startGitLabFake, type GitLabFake } from '../fakes/gitlab.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
@@ -34,6 +35,7 @@ let sg: SemgrepFake;
 let es: EdgescanFake;
 let cb: CobaltFake;
 let bd: BlackDuckFake;
+let gl: GitLabFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -74,6 +76,7 @@ beforeAll(async () => {
   es = await startEdgescanFake();
   cb = await startCobaltFake();
   bd = await startBlackDuckFake();
+  gl = await startGitLabFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -86,6 +89,7 @@ afterAll(async () => {
   await es?.close();
   await cb?.close();
   await bd?.close();
+  await gl?.close();
   await db?.drop();
 });
 
@@ -143,7 +147,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['blackduck', 'cobalt', 'dependency_track', 'edgescan', 'github', 'semgrep']);
+  expect(Object.keys(connectors).sort()).toEqual(['blackduck', 'cobalt', 'dependency_track', 'edgescan', 'github', 'gitlab', 'semgrep']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -196,6 +200,13 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     bd.inject({ match: '/api/projects/', times: 20, respond: { status: 400, body: { errorMessage: `token ${secret} is malformed` } } }),
   );
 
+  const glProject = gitlabProject('scan/app');
+  gl.state.projects.push(glProject);
+  gl.state.vulnerabilities['scan/app'] = [gitlabVulnerability(glProject, 'Hardcoded secret')];
+  const glSecrets = await scenario('gitlab', gl.url, DEFAULT_GITLAB_TOKEN, {}, (secret) =>
+    gl.inject({ match: '/api/graphql', times: 20, respond: { status: 400, body: { message: `token ${secret} is malformed` } } }),
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -214,7 +225,7 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/key \[redacted\]/);
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Cobalt's two credentials are each a secret of their own.
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...bdSecrets, apiToken, orgToken]) {
+  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...bdSecrets, ...glSecrets, apiToken, orgToken]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -38,6 +38,8 @@ export interface Fault {
   match?: string | RegExp;
   /** Query parameters the request must carry with these values (e.g. only page 2 of a listing). */
   query?: Record<string, string>;
+  /** Values the request's JSON body must hold at these dotted paths (a GraphQL page: `variables.after`). */
+  body?: Record<string, unknown>;
   /** Default 1. */
   times?: number;
   respond: FaultResponse;
@@ -121,7 +123,7 @@ export async function startFakeServer<State extends FakeState>(
     });
 
     const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers, body };
-    const fault = takeFault(state, url);
+    const fault = takeFault(state, url, body);
     const answer = () => {
       try {
         send(res, handle(request, state));
@@ -168,13 +170,14 @@ export async function startFakeServer<State extends FakeState>(
   };
 }
 
-function takeFault(state: FakeState, url: URL): FaultResponse | null {
+function takeFault(state: FakeState, url: URL, body: unknown): FaultResponse | null {
   const path = url.pathname;
   const index = state.faults.findIndex(
     (f) =>
       (f.times ?? 1) > 0 &&
       (f.match === undefined || (typeof f.match === 'string' ? path.startsWith(f.match) : f.match.test(path))) &&
-      Object.entries(f.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value),
+      Object.entries(f.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value) &&
+      Object.entries(f.body ?? {}).every(([path, value]) => path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], body) === value),
   );
   if (index < 0) return null;
   const fault = state.faults[index]!;

@@ -1,7 +1,8 @@
 import { describe, expect, it } from '@jest/globals';
 import { ConnectorError } from '../../src/errors.js';
-import { exchangedTokenAuth, type IssuedToken } from '../../src/connectors/http/index.js';
-import { testContext } from './connector-context.js';
+import { bearerAuth, createHttpClient, exchangedTokenAuth, type Authenticator, type IssuedToken } from '../../src/connectors/http/index.js';
+import { startFakeServer, type FakeState } from '../fakes/fake-server.js';
+import { FAST_RETRIES, connectorErrorOf, testContext } from './connector-context.js';
 
 /** An exchange that issues token-1, token-2, … living `lifeMs`, on a clock the test moves. */
 function setup(lifeMs: number | null) {
@@ -60,5 +61,42 @@ describe('exchangedTokenAuth', () => {
 
   it('names the long-lived secret for redaction', () => {
     expect(setup(1).auth.secrets).toEqual(['long-lived-api-token']);
+  });
+});
+
+describe('the HTTP client and a renewable authenticator', () => {
+  /** A tool that takes only the bearer token "fresh-token-1"; the client's requests, with their tokens, are counted. */
+  async function tool() {
+    const seen: string[] = [];
+    const fake = await startFakeServer<FakeState>({ requests: [], faults: [] }, ({ headers }) => {
+      seen.push(String(headers.authorization));
+      return headers.authorization === 'Bearer fresh-token-1' ? { status: 200, body: { ok: true } } : { status: 401, body: { message: 'token expired' } };
+    });
+    const call = (authenticate: Authenticator) =>
+      createHttpClient({ toolName: 'Tool', credentialName: 'token', baseUrl: fake.url, authenticate, ...FAST_RETRIES }).request({ path: '/x' }, testContext());
+    return { fake, seen, call };
+  }
+
+  it('repeats a request answered 401 once, with the renewed token', async () => {
+    const { fake, seen, call } = await tool();
+    let issued = 0;
+    const tokens = ['stale-token-0', 'fresh-token-1'];
+    const auth = exchangedTokenAuth(async () => ({ headers: { Authorization: `Bearer ${tokens[issued++]}` }, expiresInMs: 3_600_000 }));
+    try {
+      await expect(call(auth)).resolves.toMatchObject({ status: 200 });
+      expect(seen).toEqual(['Bearer stale-token-0', 'Bearer fresh-token-1']);
+    } finally {
+      await fake.close();
+    }
+  });
+
+  it('takes a static credential\'s 401 as final: one request, AUTH_REJECTED', async () => {
+    const { fake, seen, call } = await tool();
+    try {
+      expect(await connectorErrorOf(call(bearerAuth('stale-token-0')))).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 401 } });
+      expect(seen).toEqual(['Bearer stale-token-0']);
+    } finally {
+      await fake.close();
+    }
   });
 });

@@ -10,6 +10,7 @@ const connector = createGitLabConnector(FAST_RETRIES);
 /** 150 projects (two keyset pages of 100); acme/web has 130 vulnerabilities, 10 of them resolved. */
 function seed(fake: GitLabFake) {
   fake.state.tokens = { [DEFAULT_GITLAB_TOKEN]: { readApi: true } };
+  fake.state.reporterOf = [];
   const web = gitlabProject('acme/web');
   fake.state.projects = [web, ...Array.from({ length: 149 }, (_, i) => gitlabProject(`acme/project-${i}`))];
   fake.state.vulnerabilities = {
@@ -93,6 +94,13 @@ describe('GitLab: requests and mapping', () => {
   it('a project GraphQL no longer shows (renamed, access lost) is BAD_TOOL_DATA, never an empty list that would close everything', async () => {
     const error = await connectorErrorOf(collect(connector.fetchFindings(env.seeded.config, { ...env.seeded.record, metadata: { fullPath: 'acme/old-name' } }, null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
+  });
+
+  it('a role without the vulnerability report (GraphQL answers null) is BAD_TOOL_DATA, never an empty list', async () => {
+    env.fake.state.reporterOf = ['acme/web'];
+    const error = await connectorErrorOf(fetchAll());
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.message).toContain('data.project.vulnerabilities.nodes');
   });
 
   it('maps a vulnerability: global id as identity, CWE and CVE from the identifiers, file and line, dependency, link', async () => {

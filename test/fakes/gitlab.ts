@@ -7,7 +7,7 @@ import { startFakeServer, type FakeRequest, type FakeResponse, type FakeServer, 
  * `GET /api/v4/projects/:id` (404 when gone); and `POST /api/graphql`, answering the query's
  * `project(fullPath: $fullPath) { vulnerabilities(first: N, after: $after, state: [...]) }` from the variables
  * and the `first` and `state` arguments written in the query, with Relay cursors (`project: null` for an
- * unknown path, as GitLab does).
+ * unknown path, `vulnerabilities: null` for a Reporter, as GitLab does).
  */
 
 export interface GitLabProjectJson {
@@ -32,6 +32,8 @@ export interface GitLabFakeState extends FakeState {
   projects: GitLabProjectJson[];
   /** Vulnerabilities by project full path. */
   vulnerabilities: Record<string, GitLabVulnerabilityJson[]>;
+  /** Full paths where the user is only a Reporter: GraphQL resolves their `vulnerabilities` to null. */
+  reporterOf?: string[];
 }
 
 export type GitLabFake = FakeServer<GitLabFakeState>;
@@ -80,6 +82,7 @@ function graphql(body: unknown, state: GitLabFakeState): FakeResponse {
   }
   const project = state.projects.find((p) => p.path_with_namespace === variables?.fullPath);
   if (!project) return { status: 200, body: { data: { project: null } } };
+  if (state.reporterOf?.includes(project.path_with_namespace)) return { status: 200, body: { data: { project: { vulnerabilities: null } } } };
   const first = Math.min(Number(/vulnerabilities\([^)]*first: (\d+)/.exec(query)?.[1] ?? '100'), 100);
   const states = /state: \[([A-Z_, ]+)\]/.exec(query)?.[1]?.split(/,\s*/);
   const all = (state.vulnerabilities[project.path_with_namespace] ?? []).filter((v) => !states || states.includes(v.state));

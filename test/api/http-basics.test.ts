@@ -144,7 +144,7 @@ describe('tools', () => {
     const res = await api.call('GET', '/api/v1/tools');
     expect(res.status).toBe(200);
     const tools = Object.fromEntries(res.body.items.map((t: { tool: string }) => [t.tool, t]));
-    expect(Object.keys(tools).sort()).toEqual(['aws_security_hub', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'harbor', 'semgrep', 'snyk', 'sonarqube']);
+    expect(Object.keys(tools).sort()).toEqual(['aws_security_hub', 'blackduck', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'gitlab', 'harbor', 'semgrep', 'snyk', 'sonarqube']);
     expect(tools.dependency_track).toMatchObject({
       displayName: 'Dependency-Track',
       matching: 'hash_code',

@@ -13,7 +13,7 @@ let fake: FakeServer<FakeState>;
 let http: HttpClient;
 
 beforeAll(async () => {
-  fake = await startFakeServer<FakeState>({ requests: [], faults: [] }, ({ url }) => {
+  fake = await startFakeServer<FakeState>({ requests: [], faults: [] }, ({ url, json }) => {
     const q = url.searchParams;
     const num = (name: string, fallback: number) => Number(q.get(name) ?? fallback);
     const from = (start: number, size = SIZE) => ITEMS.slice(start, start + size);
@@ -46,6 +46,14 @@ beforeAll(async () => {
         const at = q.get('cursor') ? Number(q.get('cursor')!.slice(1)) : 0;
         const next = at + SIZE < ITEMS.length ? `/cursor?cursor=c${at + SIZE}` : null;
         return { status: 200, body: { data: from(at), pagination: { next_page: next } } };
+      }
+      case '/graphql': {
+        // A Relay connection: opaque cursors, `after` a variable of the POSTed query.
+        const variables = (json as { variables: { after: string | null; first: number } }).variables;
+        const at = variables.after ? Number(Buffer.from(variables.after, 'base64').toString()) : 0;
+        const nodes = from(at, variables.first);
+        const end = Buffer.from(String(at + nodes.length)).toString('base64');
+        return { status: 200, body: { data: { things: { nodes, pageInfo: { endCursor: end, hasNextPage: at + nodes.length < ITEMS.length } } } } };
       }
       default:
         return { status: 404, body: { message: 'no such listing' } };
@@ -87,6 +95,41 @@ describe.each(SCHEMES)('paginator: %s', (_name, path, selector, paginator) => {
     const rest = await pages(first!.next);
     expect(rest.flatMap((p) => p.items)).toEqual(ITEMS.slice(SIZE));
     expect(fake.state.requests[0]!.path).toBe(path);
+  });
+});
+
+describe('paginator: GraphQL pageInfo.endCursor', () => {
+  const paginator: Paginator = { type: 'graphqlCursor', pageInfoPath: 'data.things.pageInfo', cursorVariable: 'after' };
+  const query = 'query($first: Int!, $after: String) { things(first: $first, after: $after) { nodes { n } pageInfo { endCursor hasNextPage } } }';
+  const request = { path: '/graphql', method: 'POST' as const, idempotent: true, body: { query, variables: { first: SIZE } } };
+  const pages = (startAt: string | null = null) => collect(paginate(http, request, paginator, testContext(), { startAt, itemsOf: itemsAt('data.things.nodes') }));
+  const sentAfter = () => fake.state.requests.map((r) => (r.json as { variables: { after: string | null } }).variables.after);
+
+  it('yields every node once, sending each endCursor back as `after` with the other variables kept, until hasNextPage is false', async () => {
+    const all = await pages();
+    expect(all.flatMap((p) => p.items)).toEqual(ITEMS);
+    expect(all.map((p) => p.next)).toEqual([Buffer.from('3').toString('base64'), Buffer.from('6').toString('base64'), null]);
+    expect(sentAfter()).toEqual([null, Buffer.from('3').toString('base64'), Buffer.from('6').toString('base64')]);
+    expect(fake.state.requests.every((r) => r.method === 'POST' && (r.json as { query: string; variables: { first: number } }).query === query)).toBe(true);
+  });
+
+  it('resumes from a page’s `next` with exactly the nodes after that page', async () => {
+    const [first] = await pages();
+    fake.state.requests = [];
+    expect((await pages(first!.next as string)).flatMap((p) => p.items)).toEqual(ITEMS.slice(SIZE));
+    expect(sentAfter()[0]).toBe(first!.next);
+  });
+
+  it('retries a 5xx although it is a POST (a query only reads)', async () => {
+    fake.inject({ match: '/graphql', respond: { status: 502, body: { message: 'Bad Gateway' } } });
+    expect((await pages()).flatMap((p) => p.items)).toEqual(ITEMS);
+  });
+
+  it('a GraphQL error answer (200 with `errors`) is BAD_TOOL_DATA quoting it, never an empty page', async () => {
+    fake.inject({ match: '/graphql', respond: { status: 200, body: { data: null, errors: [{ message: "Field 'things' doesn't exist on type 'Query'" }] } } });
+    const error = await connectorErrorOf(pages());
+    expect(error.type).toBe('BAD_TOOL_DATA');
+    expect(error.message).toContain("Field 'things' doesn't exist");
   });
 });
 

@@ -15,6 +15,8 @@ export interface ContractSubject<State extends FakeState> {
   secondPage?: Record<string, string>;
   /** Takes away the permission the findings need, so the tool answers 403. */
   denyPermission(fake: FakeServer<State>): void;
+  /** Requests check makes (default 1, its one cheap call; a token exchange adds one). */
+  checkRequests?: number;
   /** Whether check's one call needs that permission too (false where the tool offers no cheap call that does). */
   checkSeesPermission: boolean;
   removeRecord(fake: FakeServer<State>): void;
@@ -59,7 +61,7 @@ export function describeConnectorContract<State extends FakeState>(title: string
 
     it('check passes with the seeded credentials', async () => {
       await expect(connector.check(env.seeded.config, testContext())).resolves.toBeUndefined();
-      expect(env.fake.state.requests).toHaveLength(1);
+      expect(env.fake.state.requests).toHaveLength(subject.checkRequests ?? 1);
     });
 
     it('check: a location where nothing listens is TOOL_UNAVAILABLE, a location that is not the API is CONFIG_INVALID', async () => {

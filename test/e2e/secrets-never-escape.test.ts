@@ -11,6 +11,8 @@ import { DEFAULT_HARBOR_SECRET, harborArtifact, harborVulnerability, startHarbor
 import { DEFAULT_GITHUB_TOKEN, codeScanningAlert, ghRepo, startGitHubFake, type GitHubFake } from '../fakes/github.js';
 import { DEFAULT_BUGCROWD_TOKEN, bugcrowdProgram, bugcrowdSubmission, startBugcrowdFake, type BugcrowdFake } from '../fakes/bugcrowd.js';
 import { DEFAULT_AWS_SECRET, asffFinding, startAwsFake, type AwsFake } from '../fakes/aws-security-hub.js';
+import { DEFAULT_BLACKDUCK_API_TOKEN, blackDuckProject, blackDuckVulnerability, startBlackDuckFake, type BlackDuckFake } from '../fakes/blackduck.js';
+import { DEFAULT_GITLAB_TOKEN, gitlabProject, gitlabVulnerability, startGitLabFake, type GitLabFake } from '../fakes/gitlab.js';
 import { DEFAULT_COBALT_SECRET, cobaltAsset, cobaltFinding, startCobaltFake, type CobaltFake } from '../fakes/cobalt.js';
 import { DEFAULT_EDGESCAN_TOKEN, edgescanAsset, edgescanVulnerability, startEdgescanFake, type EdgescanFake } from '../fakes/edgescan.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
@@ -42,6 +44,8 @@ let bc: BugcrowdFake;
 let aws: AwsFake;
 let sq: SonarqubeFake;
 let hb: HarborFake;
+let bd: BlackDuckFake;
+let gl: GitLabFake;
 const logs: string[] = [];
 const answers: string[] = [];
 const taskQueue = uniqueTaskQueue('secrets');
@@ -86,6 +90,8 @@ beforeAll(async () => {
   aws = await startAwsFake();
   sq = await startSonarqubeFake();
   hb = await startHarborFake();
+  bd = await startBlackDuckFake();
+  gl = await startGitLabFake();
 }, 180_000);
 
 afterAll(async () => {
@@ -102,6 +108,8 @@ afterAll(async () => {
   await aws?.close();
   await sq?.close();
   await hb?.close();
+  await bd?.close();
+  await gl?.close();
   await db?.drop();
 });
 
@@ -159,7 +167,7 @@ async function scenario(
 
 it('no connector secret reaches a Temporal history, a log line or an API answer', async () => {
   // Every connector vulnsync ships takes part; a new one must be added here.
-  expect(Object.keys(connectors).sort()).toEqual(['aws_security_hub', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'harbor', 'semgrep', 'snyk', 'sonarqube']);
+  expect(Object.keys(connectors).sort()).toEqual(['aws_security_hub', 'blackduck', 'bugcrowd', 'cobalt', 'dependency_track', 'edgescan', 'github', 'gitlab', 'harbor', 'semgrep', 'snyk', 'sonarqube']);
 
   const project = dtProject({ name: 'scanned', version: '1' });
   dt.state.projects.push(project);
@@ -261,6 +269,21 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
     (s) => `${s.split(':')[0]}:Rejected${randomBytes(12).toString('hex')}`,
   );
 
+  const bdProject = blackDuckProject('scanned', ['1.0']);
+  bd.state.projects.push(bdProject);
+  bd.state.bom[bdProject.versions[0]!.id] = [blackDuckVulnerability('lodash', '4.17.15', 'CVE-2021-23337')];
+  // The API token only goes to the token exchange; a tool echoing it elsewhere must still not leak it.
+  const bdSecrets = await scenario('blackduck', bd.url, DEFAULT_BLACKDUCK_API_TOKEN, {}, (secret) =>
+    bd.inject({ match: '/api/projects/', times: 20, respond: { status: 400, body: { errorMessage: `token ${secret} is malformed` } } }),
+  );
+
+  const glProject = gitlabProject('scan/app');
+  gl.state.projects.push(glProject);
+  gl.state.vulnerabilities['scan/app'] = [gitlabVulnerability(glProject, 'Hardcoded secret')];
+  const glSecrets = await scenario('gitlab', gl.url, DEFAULT_GITLAB_TOKEN, {}, (secret) =>
+    gl.inject({ match: '/api/graphql', times: 20, respond: { status: 400, body: { message: `token ${secret} is malformed` } } }),
+  );
+
   const cli = await ensureTemporalCli();
   const histories: string[] = [];
   for await (const run of temporal.workflow.list({ query: `TaskQueue = '${taskQueue}'` })) {
@@ -280,7 +303,8 @@ it('no connector secret reaches a Temporal history, a log line or an API answer'
   expect(everywhere.answers).toMatch(/token \[redacted\] is malformed/);
   // Two-part credentials (Cobalt's tokens, AWS's key id and secret key, Bugcrowd's and Harbor's passwords) are each a secret of their own.
   const parts = [bcPassword, apiToken, orgToken, accessKeyId, secretAccessKey, robotSecret];
-  for (const secret of [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, ...awsSecrets, ...sqSecrets, ...hbSecrets, ...parts]) {
+  const all = [...dtSecrets, ...ghSecrets, ...sgSecrets, ...esSecrets, ...cbSecrets, ...snSecrets, ...bcSecrets, ...awsSecrets, ...sqSecrets, ...hbSecrets, ...bdSecrets, ...glSecrets];
+  for (const secret of [...all, ...parts]) {
     for (const [where, text] of Object.entries(everywhere)) expect({ where, leaked: text.includes(secret) }).toEqual({ where, leaked: false });
   }
 }, 240_000);

@@ -9,6 +9,8 @@ export interface RecordedRequest {
   headers: Record<string, string>;
   /** The request body as text ('' for none): APIs such as AWS's carry their parameters there. */
   body: string;
+  /** The request's body parsed as JSON (a GraphQL query and its variables); absent when empty or not JSON. */
+  json?: unknown;
   /** Date.now() when the request arrived. */
   at: number;
 }
@@ -40,6 +42,8 @@ export interface Fault {
   query?: Record<string, string>;
   /** Text the request body must contain (APIs that page in the body, such as AWS's `NextToken`). */
   bodyIncludes?: string;
+  /** Values the request's JSON body must hold at these dotted paths (a GraphQL page: `variables.after`). */
+  body?: Record<string, unknown>;
   /** Default 1. */
   times?: number;
   respond: FaultResponse;
@@ -56,7 +60,9 @@ export interface FakeRequest {
   method: string;
   url: URL;
   headers: IncomingMessage['headers'];
+  /** As recorded: the text, and the JSON it holds when it does. */
   body: string;
+  json?: unknown;
 }
 
 export interface FakeResponse {
@@ -106,6 +112,7 @@ export async function startFakeServer<State extends FakeState>(
   });
 
   const respond = (req: IncomingMessage, res: ServerResponse, body: string): void => {
+    const json = parseJson(body);
     const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
     const headers: Record<string, string> = {};
     for (const [name, value] of Object.entries(req.headers)) {
@@ -118,11 +125,12 @@ export async function startFakeServer<State extends FakeState>(
       query: Object.fromEntries(url.searchParams),
       headers,
       body,
+      ...(json === undefined ? {} : { json }),
       at: Date.now(),
     });
 
-    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers, body };
-    const fault = takeFault(state, url, body);
+    const request: FakeRequest = { method: req.method ?? 'GET', url, headers: req.headers, body, json };
+    const fault = takeFault(state, url, body, json);
     const answer = () => {
       try {
         send(res, handle(request, state));
@@ -169,14 +177,15 @@ export async function startFakeServer<State extends FakeState>(
   };
 }
 
-function takeFault(state: FakeState, url: URL, body: string): FaultResponse | null {
+function takeFault(state: FakeState, url: URL, body: string, json: unknown): FaultResponse | null {
   const path = url.pathname;
   const index = state.faults.findIndex(
     (f) =>
       (f.times ?? 1) > 0 &&
       (f.match === undefined || (typeof f.match === 'string' ? path.startsWith(f.match) : f.match.test(path))) &&
       Object.entries(f.query ?? {}).every(([name, value]) => url.searchParams.get(name) === value) &&
-      (f.bodyIncludes === undefined || body.includes(f.bodyIncludes)),
+      (f.bodyIncludes === undefined || body.includes(f.bodyIncludes)) &&
+      Object.entries(f.body ?? {}).every(([path, value]) => path.split('.').reduce<unknown>((at, key) => (at as Record<string, unknown> | undefined)?.[key], json) === value),
   );
   if (index < 0) return null;
   const fault = state.faults[index]!;
@@ -234,4 +243,13 @@ export function pageOf<T>(items: readonly T[], page: number, perPage: number): {
     hasNext: start + perPage < items.length,
     lastPage: Math.max(1, Math.ceil(items.length / perPage)),
   };
+}
+
+function parseJson(text: string): unknown {
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

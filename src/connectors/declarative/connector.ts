@@ -1,5 +1,5 @@
 import { ConnectorError } from '../../errors.js';
-import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
+import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type Authenticator, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
 import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
 import type { DeclarativeDefinition, FindingsStream, Listing, RequestTemplate } from './definition.js';
@@ -30,22 +30,29 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
   function open(config: ConnectorConfig<Settings>): { http: HttpClient; settings: Settings } {
     const settings = parseSettings(definition.spec.settings, config.settings, name);
     const { requester } = definition;
-    const http = createHttpClient({
-      toolName: name,
-      credentialName: requester.credentialName,
-      permissionHint: requester.permissionHint,
-      baseUrl: config.location?.trim() || definition.spec.defaultLocation || '',
-      authenticate: requester.auth(config.secret, settings),
-      headers: { Accept: 'application/json', 'User-Agent': 'vulnsync', ...requester.headers },
-      timeoutMs: tuning.timeoutMs,
-      retry: tuning.retry,
-      limits,
-    });
-    return { http, settings };
+    const connect = (authenticate: Authenticator) =>
+      createHttpClient({
+        toolName: name,
+        credentialName: requester.credentialName,
+        permissionHint: requester.permissionHint,
+        baseUrl: config.location?.trim() || definition.spec.defaultLocation || '',
+        authenticate,
+        headers: { Accept: 'application/json', 'User-Agent': 'vulnsync', ...requester.headers },
+        timeoutMs: tuning.timeoutMs,
+        retry: tuning.retry,
+        limits,
+      });
+    return { http: connect(requester.auth(config.secret, settings, connect)), settings };
   }
 
   const request = (template: RequestTemplate, scope: TemplateScope, notFound?: HttpRequest['notFound']): HttpRequest => ({
-    path: interpolate(template.path, scope, true),
+    path: typeof template.path === 'function' ? template.path(scope) : interpolate(template.path, scope, true),
+    headers: template.headers,
+    ...(template.graphql && {
+      method: 'POST' as const,
+      idempotent: true,
+      body: { query: template.graphql.query, variables: Object.fromEntries(Object.entries(template.graphql.variables ?? {}).map(([k, v]) => [k, interpolate(v, scope, false)])) },
+    }),
     query: Object.fromEntries(Object.entries(template.query ?? {}).map(([k, v]) => [k, typeof v === 'string' ? interpolate(v, scope, false) : v])),
     notFound,
   });

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import type { MatchingAlgorithm, Severity } from '../../domain.js';
-import type { Authenticator, ResponseLimits } from '../http/index.js';
+import type { Authenticator, HttpClient, ResponseLimits } from '../http/index.js';
 import type { HashField, NormalizedFinding } from '../types.js';
 import type { Paginator } from './paginators.js';
 import type { TemplateScope } from './select.js';
@@ -39,15 +39,24 @@ export interface Requester<Settings> {
   credentialName: string;
   /** Said after a 403: the permissions the secret needs. */
   permissionHint: string;
-  /** The authenticator for this secret (http/auth.ts); throws CONFIG_INVALID for a secret of the wrong shape. */
-  auth: (secret: string, settings: Settings) => Authenticator;
+  /**
+   * The authenticator for this secret (http/auth.ts); throws CONFIG_INVALID for a secret of the wrong shape.
+   * `connect` gives a client on the connector's location with another authenticator, for the requests
+   * an authenticator makes itself (a token exchange).
+   */
+  auth: (secret: string, settings: Settings, connect: (authenticate: Authenticator) => HttpClient) => Authenticator;
   headers?: Record<string, string>;
 }
 
-/** A GET whose path and query values may hold `{…}` placeholders (see `interpolate`). */
+/** A GET (or a GraphQL query) whose path, query values and variables may hold `{…}` placeholders (see `interpolate`). */
 export interface RequestTemplate {
-  path: string;
+  /** A template, or a function for a path a template cannot say (an id inside a HAL link); it encodes what it inserts. */
+  path: string | ((scope: TemplateScope) => string);
   query?: Record<string, string | number | boolean>;
+  /** Headers of this request only (a media type that selects the answer's version). */
+  headers?: Record<string, string>;
+  /** Makes it a GraphQL query: POSTed to `path` with these variables (templates), and retried like a GET. */
+  graphql?: { query: string; variables?: Record<string, string> };
 }
 
 /** A listing: its request, how it pages, and where its items are in each page's body. */

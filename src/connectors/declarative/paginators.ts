@@ -43,7 +43,12 @@ export type Paginator =
    * A tool's own paging code where no kind above says it (SonarQube's split of queries over its
    * 10,000-result cap); it keeps the same contract: pages from `startAt`, each handing out its `next`.
    */
-  | { type: 'custom'; pages: CustomPages };
+  | { type: 'custom'; pages: CustomPages }
+  /**
+   * A GraphQL connection (Relay): `pageInfo { endCursor hasNextPage }` at `pageInfoPath`, the cursor sent back
+   * as the query variable `cursorVariable` (GitLab's `vulnerabilities(after: …)`). The listing is a `graphql` request.
+   */
+  | { type: 'graphqlCursor'; pageInfoPath: string; cursorVariable: string };
 
 export type PagePosition = string | number;
 
@@ -94,6 +99,8 @@ export function paginate(
       const request = sized(paginator.sizeParam, paginator.pageSize);
       return paginateByCursor(client, request, ctx, { cursorParam: paginator.cursorParam, nextCursor, startAt: asString, itemsOf });
     }
+    case 'graphqlCursor':
+      return paginateGraphql(client, first, ctx, paginator, asString, itemsOf);
   }
 }
 
@@ -145,5 +152,35 @@ async function* followNextUrl(
     yield { items: itemsOf(response.body, response), next, response };
     if (next === null) return;
     request = { ...first, path: next, query: undefined };
+  }
+}
+
+async function* paginateGraphql(
+  client: HttpClient,
+  first: HttpRequest,
+  ctx: ConnectorContext,
+  options: Extract<Paginator, { type: 'graphqlCursor' }>,
+  startAt: string | null,
+  itemsOf: ItemsOf<unknown>,
+): AsyncGenerator<Page<unknown, PagePosition>> {
+  const { query, variables } = first.body as { query: string; variables?: Record<string, unknown> };
+  let cursor = startAt;
+  for (;;) {
+    const response = await client.request({ ...first, body: { query, variables: { ...variables, [options.cursorVariable]: cursor } } }, ctx);
+    // GraphQL answers a failed query with 200 and `errors`; its data is then null or partial, never a page to keep.
+    const errors = valueAt(response.body, 'errors');
+    if (Array.isArray(errors) && errors.length > 0) {
+      const said = errors.map((e) => String(valueAt(e, 'message') ?? '')).join('; ').slice(0, 300);
+      throw new ConnectorError('BAD_TOOL_DATA', `${client.toolName} refused the GraphQL query at ${response.url.pathname}: ${said}`);
+    }
+    const items = itemsOf(response.body, response);
+    const end = valueAt(response.body, `${options.pageInfoPath}.endCursor`);
+    const next = valueAt(response.body, `${options.pageInfoPath}.hasNextPage`) === true && typeof end === 'string' && end !== '' ? end : null;
+    if (next !== null && next === cursor) {
+      throw new ConnectorError('BAD_TOOL_DATA', `${client.toolName} returned the same page cursor twice at ${response.url.pathname}`);
+    }
+    yield { items, next, response };
+    if (next === null) return;
+    cursor = next;
   }
 }

@@ -1,3 +1,5 @@
+import type { ConnectorContext } from '../types.js';
+
 /**
  * Authenticators: each turns a credential into the headers one request needs. An authenticator is
  * handed the request it signs because some schemes (AWS SigV4) sign the method, URL, headers and body;
@@ -13,7 +15,17 @@ export interface RequestToSign {
   body?: string;
 }
 
-export type Authenticator = (request: RequestToSign) => Record<string, string> | Promise<Record<string, string>>;
+export interface Authenticator {
+  /** `ctx` is the calling request's (the HTTP client always passes it), for authenticators that make requests of their own (a token exchange). */
+  (request: RequestToSign, ctx?: ConnectorContext): Record<string, string> | Promise<Record<string, string>>;
+  /**
+   * Asked once when the tool answers 401: true when fresh headers may succeed (a short-lived token to renew),
+   * and the client then repeats the request once. Static credentials leave it out: their 401 is final.
+   */
+  renewAfterRejection?: () => boolean;
+  /** Credentials behind the headers (the long-lived secret a short-lived token was exchanged for), redacted like them. */
+  secrets?: readonly string[];
+}
 
 /** `Authorization: Bearer <token>` (GitHub, Semgrep, SonarQube user tokens). */
 export function bearerAuth(token: string): Authenticator {
@@ -99,5 +111,5 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 
 /** Several credentials at once, each in its own header (Cobalt: a bearer token and `X-Org-Token`). */
 export function allOfAuth(...authenticators: Authenticator[]): Authenticator {
-  return async (request) => Object.assign({}, ...(await Promise.all(authenticators.map((authenticate) => authenticate(request)))));
+  return async (request, ctx) => Object.assign({}, ...(await Promise.all(authenticators.map((authenticate) => authenticate(request, ctx)))));
 }

@@ -28,6 +28,8 @@ export interface HttpRequest {
   headers?: Record<string, string>;
   /** Sent as JSON. */
   body?: unknown;
+  /** A POST that only reads (a GraphQL query), so it is retried like a GET. */
+  idempotent?: boolean;
   /** Overrides the client's per-attempt timeout (an unpaginated answer holding a whole project takes longer). */
   timeoutMs?: number;
   /** Default CONFIG_INVALID: a listing that is not there means the location is wrong. Record fetches say RECORD_MISSING. */
@@ -196,8 +198,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           ...request.headers,
           ...(body === undefined ? {} : { 'Content-Type': 'application/json' }),
         };
-        const authHeaders = await options.authenticate({ method, url, headers: baseHeaders, body });
-        secrets = secretsIn(authHeaders);
+        const authHeaders = await options.authenticate({ method, url, headers: baseHeaders, body }, ctx);
+        secrets = [...secretsIn(authHeaders), ...(options.authenticate.secrets ?? [])];
         if (url.protocol === 'http:' && !outbound.allowHttp) {
           throw failure('CONFIG_INVALID', `${tool} is at a plain http location and this server only connects over https (VULNSYNC_ALLOW_HTTP)`, url);
         }
@@ -256,7 +258,8 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
 
   async function request(request: HttpRequest, ctx: ConnectorContext): Promise<HttpResponse> {
     const method = request.method ?? 'GET';
-    const maxAttempts = IDEMPOTENT_METHODS.has(method) ? Math.max(1, policy.maxAttempts) : 1;
+    const maxAttempts = IDEMPOTENT_METHODS.has(method) || request.idempotent ? Math.max(1, policy.maxAttempts) : 1;
+    let renewed = false;
     for (let attemptNo = 1; ; attemptNo++) {
       const outcome = await attempt(request, ctx);
       const at = `${method} ${outcome.url.pathname}`;
@@ -277,6 +280,12 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         if (status >= 200 && status < 300) {
           if (outcome.stream) return { status, headers, url: outcome.url, body: undefined, stream: outcome.stream };
           return { status, headers, url: outcome.url, body: parseJson(text, headers, at) };
+        }
+        // A short-lived token the tool no longer takes: renewed once, and the same request tried again.
+        if (status === 401 && !renewed && options.authenticate.renewAfterRejection?.()) {
+          renewed = true;
+          attemptNo -= 1;
+          continue;
         }
         const errorBody = parseLenient(text);
         const rateLimited = isRateLimited(status, headers, vendorMessage(errorBody));
@@ -413,14 +422,14 @@ function parseLenient(text: string): unknown {
   }
 }
 
-/** The tool's own explanation from an error body (`{ message }`, `{ error }`, `{ errors: [...] }`, or plain text), shortened. */
+/** The tool's own explanation from an error body (`{ message }`, Black Duck's `{ errorMessage }`, `{ error }`, `{ errors: [...] }`, or plain text), shortened. */
 export function vendorMessage(body: unknown): string | null {
   let said: unknown = null;
   if (typeof body === 'string') said = body;
   else if (body && typeof body === 'object') {
     const record = body as Record<string, unknown>;
-    // `msg`: SonarQube's `{ errors: [{ msg }] }`.
-    said = record.message ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? record.msg ?? null;
+    // `msg`: SonarQube's `{ errors: [{ msg }] }`; `errorMessage`: Black Duck's.
+    said = record.message ?? record.errorMessage ?? record.error_description ?? record.error ?? record.detail ?? record.title ?? record.msg ?? null;
     if (said === null && Array.isArray(record.errors)) said = record.errors.map((e) => vendorMessage(e) ?? '').join('; ');
   }
   if (typeof said !== 'string') return null;

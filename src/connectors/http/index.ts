@@ -34,4 +34,5 @@ export {
   type ItemsOf,
   type Page,
 } from './paginate.js';
+export { exchangedTokenAuth, type IssuedToken } from './token-exchange.js';
 export { DEFAULT_RETRY_POLICY, backoffDelayMs, isRateLimited, isTransientStatus, serverDelayMs, type RetryPolicy } from './retry-policy.js';

@@ -84,7 +84,7 @@ describe('GitLab: requests and mapping', () => {
       })(),
     );
     expect(error.type).toBe('TOOL_UNAVAILABLE');
-    expect(stored.map((p) => [p.findings.length, p.cursor])).toEqual([[100, { next: second }]]);
+    expect(stored.map((p) => [p.findings.length, p.cursor])).toEqual([[100, { stream: 0, next: second }]]);
     env.fake.state.requests = [];
     const rest = (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, stored[0]!.cursor, testContext()))).flatMap((p) => p.findings);
     expect(new Set([...stored[0]!.findings, ...rest].map((f) => f.uniqueIdFromTool)).size).toBe(120);

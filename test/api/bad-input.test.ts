@@ -28,6 +28,12 @@ describe('bad input is never a 500', () => {
     expect(res.body.error.details.issues[0]).toMatchObject({ in: 'body', path: ['label'] });
   });
 
+  test.each(['-1', 'not a url', 'http://', '://x'])('a location that is no URL at all (%s) is 400 naming the field', async (location) => {
+    const res = await api.call('POST', '/api/v1/connectors', { body: { tool: 'dependency_track', label: `bad-location ${location}`, location, secret: 'a-long-enough-secret' } });
+    expectErrorShape(res, 400);
+    expect(res.body.error.details.issues[0]).toMatchObject({ in: 'body', path: ['location'] });
+  });
+
   test('a NUL in a finding description is 400', async () => {
     const { findingIds } = await seedFindings(api.orm, { connectorId: null, productName: 'nul-description', count: 1 });
     const res = await api.call('PATCH', `/api/v1/findings/${findingIds[0]}`, { body: { description: 'x\u0000y' } });

@@ -66,6 +66,8 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
     .url({ protocol: outbound.allowHttp ? /^https?$/ : /^https$/, message: outbound.allowHttp ? 'must be an http(s) URL' : 'must be an https URL' })
     .max(2048)
     .superRefine((value, ctx) => {
+      // zod runs this refinement even when the URL check above failed: such a value is already refused.
+      if (!URL.canParse(value)) return;
       const url = new URL(value);
       if (url.username || url.password) {
         ctx.addIssue({ code: 'custom', message: 'must not contain user info (user:password@); give the credential as the secret' });

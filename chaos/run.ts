@@ -64,7 +64,7 @@ async function main(): Promise<number> {
     console.log('wrote docs/reliability.md');
   }
   const failed = ordered.filter((r) => !r.passed).length;
-  console.log(`${ordered.length - failed} of ${ordered.length} scenarios passed in ${Math.round(totalMs / 1000)} s`);
+  console.log(`${ordered.length - failed} of ${ordered.length} scenarios passed in ${Math.round(totalMs / 1000)} s; worker and API output in ${stack.logDir}`);
   return failed === 0 ? 0 : 1;
 }
 

@@ -30,6 +30,8 @@ export interface Scenario {
 
 /** How long a scenario may take to end after its fault before its row fails as "never recovered". */
 const RECOVERY_LIMIT_MS = 4 * 60_000;
+/** 30 s to resume after a worker is back, and 15 s for what is left of the sync itself. */
+const WORKER_BACK_BUDGET_MS = 45_000;
 
 interface Expectation {
   status: 'succeeded' | 'partial' | 'failed';
@@ -59,6 +61,14 @@ class Row {
     if (expected.recordError) {
       const types = (op.error?.records ?? []).map((r) => r.type);
       if (!types.includes(expected.recordError)) this.problems.push(`${what} names record errors [${types.join(', ')}], expected ${expected.recordError}`);
+    }
+  }
+
+  /** The issue's promise: a dead worker's work resumes within 30 s of a worker being back (plus the little work left here). */
+  checkResumed(op: OperationRow | null, workerBackAt: number): void {
+    const ms = Date.now() - workerBackAt;
+    if (op && ms > WORKER_BACK_BUDGET_MS) {
+      this.problems.push(`finished ${Math.round(ms / 1000)} s after a new worker was up; a dead worker's work must resume within 30 s`);
     }
   }
 
@@ -181,17 +191,23 @@ export const workerKillMidFetch: Scenario = {
       const t0 = Date.now();
       await stack.killWorker();
       await stack.startWorker();
-      row.checkOperation(await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS), SUCCEEDED, t0);
+      const back = Date.now();
+      const op = await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS);
+      row.checkOperation(op, SUCCEEDED, t0);
+      row.checkResumed(op, back);
       await row.checkFindings(w);
     }),
 };
 
 /** Waits until a record's fetch is staged completely (`fetched`), i.e. its apply is starting. */
 async function whenFetched(w: Workload, project: number, timeoutMs = 120_000): Promise<string> {
-  const recordId = await w.recordId(project);
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const rows = await w.stack.query<{ id: string }>(`select id from sync_fetch where record_id = $1 and status = 'fetched'`, [recordId]);
+    // The sync's discovery creates the record first, so it is looked up by the tool's id on every poll.
+    const rows = await w.stack.query<{ id: string }>(
+      `select f.id from sync_fetch f join tool_record r on r.id = f.record_id where r.connector_id = $1 and r.external_id = $2 and f.status = 'fetched'`,
+      [w.connectorId, w.projects[project]!.uuid],
+    );
     if (rows[0]) return rows[0].id;
     if (Date.now() > deadline) throw new Error(`the record's fetch was not fetched within ${timeoutMs} ms`);
     await delay(10);
@@ -203,7 +219,12 @@ async function importedFetch(w: Workload, fetchId: string): Promise<boolean> {
 }
 
 /** A large first import (20,000 findings) whose apply is interrupted by `fault`. */
-function midApply(name: string, label: string, fault: (stack: ChaosStack) => Promise<void>, after?: (w: Workload, row: Row) => Promise<void>): Scenario {
+function midApply(
+  name: string,
+  label: string,
+  fault: (stack: ChaosStack) => Promise<number | void>,
+  after?: (w: Workload, row: Row) => Promise<void>,
+): Scenario {
   return {
     name,
     exclusive: true,
@@ -212,9 +233,11 @@ function midApply(name: string, label: string, fault: (stack: ChaosStack) => Pro
         const started = await w.startSync();
         const fetchId = await whenFetched(w, 0);
         const t0 = Date.now();
-        await fault(stack);
+        const workerBackAt = await fault(stack);
         if (await importedFetch(w, fetchId)) row.problems.push('the apply had committed before the fault: the scenario did not hit mid-apply');
-        row.checkOperation(await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS), SUCCEEDED, t0);
+        const op = await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS);
+        row.checkOperation(op, SUCCEEDED, t0);
+        if (workerBackAt) row.checkResumed(op, workerBackAt);
         await after?.(w, row);
         await row.checkFindings(w);
       }),
@@ -224,6 +247,7 @@ function midApply(name: string, label: string, fault: (stack: ChaosStack) => Pro
 export const workerKillMidApply = midApply('worker SIGKILL mid-apply (20k findings)', 'kill-apply', async (stack) => {
   await stack.killWorker();
   await stack.startWorker();
+  return Date.now();
 });
 
 export const postgresRestartMidFetch: Scenario = {

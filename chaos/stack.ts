@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,7 +19,10 @@ export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 class OutputTail {
   readonly lines: string[] = [];
   private readonly listeners = new Set<(line: string) => void>();
+  /** Every line also goes to this file, kept after the run for a failed row's diagnosis. */
+  file: string | null = null;
   push(line: string): void {
+    if (this.file) appendFileSync(this.file, `${line}\n`);
     this.lines.push(line);
     if (this.lines.length > 200) this.lines.shift();
     for (const listener of this.listeners) listener(line);
@@ -61,6 +65,8 @@ export class ChaosStack {
   worker: ServiceProcess | null = null;
   api: ServiceProcess | null = null;
   apiUrl = '';
+  /** Where the worker's and the API's output go (kept after the run). */
+  logDir = '';
   token = '';
   private temporalConnection: Connection | null = null;
   client!: Client;
@@ -94,6 +100,7 @@ export class ChaosStack {
     let temporal: TemporalDevServer | null = null;
     let temporalDir: string | null = null;
     let address = options.temporalAddress;
+    const logDir = await mkdtemp(join(tmpdir(), 'vulnsync-chaos-logs-'));
     if (!address) {
       temporalDir = await mkdtemp(join(tmpdir(), 'vulnsync-chaos-'));
       temporal = await startOwnTemporal(cliPath, join(temporalDir, 'temporal.db'), 0);
@@ -104,6 +111,9 @@ export class ChaosStack {
     // PostgreSQL restarts are part of the suite: a dropped idle connection must not crash the runner.
     pool.on('error', () => undefined);
     const stack = new ChaosStack(db, pool, cliPath, temporal, temporalDir, address, log, options);
+    stack.logDir = logDir;
+    stack.workerOutput.file = join(logDir, 'worker.log');
+    stack.apiOutput.file = join(logDir, 'api.log');
     try {
       stack.token = (await createApiToken(db.orm.em.fork(), 'chaos')).token;
       // The runner reads the database through its own pool; the ORM would only hold connections a restart kills.

@@ -3,7 +3,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { MALFORMED_JSON } from '../test/fakes/fake-server.js';
 import { restartPostgres } from './postgres.js';
-import type { ChaosStack } from './stack.js';
+import { RUNNER_APPLICATION_NAME, type ChaosStack } from './stack.js';
 import { Workload, type Measurement, type OperationRow } from './workload.js';
 
 const execFileAsync = promisify(execFile);
@@ -107,10 +107,37 @@ async function withWorkload(
   } catch (error) {
     row.problems.push((error as Error).message);
   } finally {
+    if (row.problems.length > 0) console.error(`  ${name}: where its runs stood\n${await diagnose(stack, w)}`);
     await endRuns(stack, w);
     await w.close();
   }
   return row.result();
+}
+
+/** Where a failed row's runs stand: each record sync's pending activities, and the chaos database's sessions. */
+async function diagnose(stack: ChaosStack, w: Workload): Promise<string> {
+  const lines: string[] = [];
+  try {
+    const records = await stack.query<{ id: string; name: string }>('select id, name from tool_record where connector_id = $1', [w.connectorId]);
+    for (const r of records) {
+      const d = await stack.client.workflow
+        .getHandle(`sync/${w.connectorId}/${r.id}`)
+        .describe()
+        .catch(() => null);
+      if (!d) continue;
+      const pending = (d.raw.pendingActivities ?? []).map(
+        (a) => `${a.activityType?.name} state=${a.state} attempt=${a.attempt} lastFailure=${a.lastFailure?.message ?? '-'} worker=${a.lastWorkerIdentity}`,
+      );
+      lines.push(`    ${r.name}: ${d.status.name}${pending.length ? ` — ${pending.join('; ')}` : ''}`);
+    }
+    const sessions = await stack.query<{ state: string; n: string; waiting: string }>(
+      `select coalesce(state, '?') state, count(*) n, count(*) filter (where wait_event_type = 'Lock') waiting from pg_stat_activity where datname = current_database() group by 1`,
+    );
+    lines.push(`    PostgreSQL sessions: ${sessions.map((x) => `${x.n} ${x.state} (${x.waiting} waiting on a lock)`).join(', ')}`);
+  } catch (error) {
+    lines.push(`    (could not describe: ${(error as Error).message})`);
+  }
+  return lines.join('\n');
 }
 
 /** Terminates what a failed row left running, so it cannot disturb the next scenario. */
@@ -214,6 +241,21 @@ async function whenFetched(w: Workload, project: number, timeoutMs = 120_000): P
   }
 }
 
+/** Waits until a transaction of the worker has been open a moment: after the big fetch is staged, only its apply's is. */
+async function whenApplying(w: Workload, timeoutMs = 30_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const rows = await w.stack.query(
+      `select 1 from pg_stat_activity where datname = current_database() and application_name <> $1
+       and state in ('active', 'idle in transaction') and now() - xact_start > interval '100 milliseconds'`,
+      [RUNNER_APPLICATION_NAME],
+    );
+    if (rows.length > 0) return true;
+    await delay(10);
+  }
+  return false;
+}
+
 async function importedFetch(w: Workload, fetchId: string): Promise<boolean> {
   return (await w.stack.query('select 1 from finding_import where fetch_id = $1', [fetchId])).length > 0;
 }
@@ -232,6 +274,7 @@ function midApply(
       withWorkload(stack, name, label, { projects: 2, findings: [20_000, 10] }, async (w, row) => {
         const started = await w.startSync();
         const fetchId = await whenFetched(w, 0);
+        if (!(await whenApplying(w))) row.notes.push('no apply transaction seen before the fault');
         const t0 = Date.now();
         const workerBackAt = await fault(stack);
         if (await importedFetch(w, fetchId)) row.problems.push('the apply had committed before the fault: the scenario did not hit mid-apply');

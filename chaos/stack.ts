@@ -13,6 +13,9 @@ import { ensureTemporalCli } from '../src/devstack/temporal-cli.js';
 import { startTemporalDevServer, VULNSYNC_SEARCH_ATTRIBUTES, type TemporalDevServer } from '../src/devstack/temporal-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
 
+/** How the runner's own sessions name themselves, so scenarios can tell the worker's sessions apart. */
+export const RUNNER_APPLICATION_NAME = 'vulnsync-chaos';
+
 export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Output lines of one child process, the last few kept so a failed row can say what the process said. */
@@ -107,7 +110,7 @@ export class ChaosStack {
       address = temporal.address;
     }
     const db = await createTestDatabase('vulnsync_chaos');
-    const pool = new pg.Pool({ connectionString: db.url, max: 4 });
+    const pool = new pg.Pool({ connectionString: db.url, max: 4, application_name: RUNNER_APPLICATION_NAME });
     // PostgreSQL restarts are part of the suite: a dropped idle connection must not crash the runner.
     pool.on('error', () => undefined);
     const stack = new ChaosStack(db, pool, cliPath, temporal, temporalDir, address, log, options);

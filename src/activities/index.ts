@@ -13,6 +13,29 @@ import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reim
 import { toActivityFailure } from './failures.js';
 import { reconcileRecords, testFor, type ReconcileResult } from './records.js';
 
+/** How often a running tool or reimport activity tells Temporal its worker is alive; well inside their heartbeat timeout. */
+const LIVENESS_INTERVAL_MS = 5_000;
+
+/**
+ * Heartbeats every few seconds while `work` runs. A slow tool answer or a long reimport transaction has no
+ * progress to report, but its worker is alive; a dead worker's activity is then retried within the heartbeat
+ * timeout instead of its start-to-close timeout (up to an hour).
+ */
+async function whileAlive<T>(work: () => Promise<T>): Promise<T> {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return work();
+  }
+  const timer = setInterval(() => ctx.heartbeat(), LIVENESS_INTERVAL_MS);
+  try {
+    return await work();
+  } finally {
+    clearInterval(timer);
+  }
+}
+
 export interface ActivityDeps {
   orm: MikroORM;
   /** Plain connections for bulk staging (COPY), beside the ORM's. */
@@ -189,7 +212,7 @@ export function createActivityGroups(deps: ActivityDeps) {
      * Lists the tool's VEPs and reconciles the Records (SPEC §3). Returns counts only. A tool activity:
      * it heartbeats as records arrive, so a long listing or a rate-limit wait never looks like a dead worker.
      */
-    async discoverRecords(input: DiscoverRecordsInput): Promise<DiscoverRecordsResult> {
+    discoverRecords: (input: DiscoverRecordsInput): Promise<DiscoverRecordsResult> => whileAlive(async () => {
       const em = deps.orm.em.fork();
       const { connector, plugin, config } = await connectorWithConfig(em, input.connectorId);
       const discovered = await callTool(async () => {
@@ -202,7 +225,7 @@ export function createActivityGroups(deps: ActivityDeps) {
       });
       const result = await reconcileRecords(em, connector, discovered, new Date());
       return { ...result, tool: connector.tool };
-    },
+    }),
 
     /** A page of the connector's syncable (mapped, `good`) Records, in id order. */
     async listSyncableRecords(input: ListSyncableRecordsInput): Promise<ListSyncableRecordsResult> {
@@ -236,7 +259,7 @@ export function createActivityGroups(deps: ActivityDeps) {
      * Pages the record's current findings from the tool into `staged_finding`. The cursor of the last
      * stored page lives on the fetch row, so a retried attempt resumes after it instead of starting over.
      */
-    async fetchFindings(input: FetchFindingsInput): Promise<FetchFindingsResult> {
+    fetchFindings: (input: FetchFindingsInput): Promise<FetchFindingsResult> => whileAlive(async () => {
       const em = deps.orm.em.fork();
       const record = await em.findOneOrFail(ToolRecord, { id: input.recordId });
       await em.execute(
@@ -275,14 +298,14 @@ export function createActivityGroups(deps: ActivityDeps) {
       await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
       fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
       return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
-    },
+    }),
 
     /**
      * Applies a completed fetch to the record's Test (SPEC §4); applying the same fetch twice changes nothing.
      * A fetch whose staged rows are not all there is reset and fails as STAGING_INCOMPLETE, so the workflow
      * fetches again: a lost staged row never closes a finding.
      */
-    async applyReimport(input: ApplyReimportInput): Promise<ApplyReimportResult> {
+    applyReimport: (input: ApplyReimportInput): Promise<ApplyReimportResult> => whileAlive(async () => {
       const em = deps.orm.em.fork();
       const connector = await em.findOneOrFail(Connector, { id: input.connectorId });
       const result = await applyReimportSql(em, {
@@ -303,7 +326,7 @@ export function createActivityGroups(deps: ActivityDeps) {
         });
       }
       return { importId: result.importId, counts: result.counts, alreadyApplied: result.alreadyApplied };
-    },
+    }),
 
     /** Records the outcome of a record's sync on the Record; a record the tool no longer has becomes `missing`. */
     async recordSyncOutcome(input: RecordSyncOutcomeInput): Promise<void> {

@@ -14,15 +14,21 @@ const databaseOptions: ActivityOptions = { startToCloseTimeout: '2m', retry: { .
 /** Activities that only touch PostgreSQL: short, retried generously. */
 export const db = proxyActivities<DatabaseActivities>(databaseOptions);
 
-/** Activities that call the tool: heartbeated, retried with the server's delay, typed failures fail fast. */
+/**
+ * Activities that call the tool: heartbeated (every few seconds while alive, so a dead worker's fetch is
+ * retried within 30 s), retried with the server's delay, typed failures fail fast.
+ */
 export const tool = proxyActivities<ToolActivities>({
   startToCloseTimeout: '1h',
-  heartbeatTimeout: '2m',
+  heartbeatTimeout: '30s',
   retry: { ...retry, maximumAttempts: 6 },
 });
 
-/** The reimport can take a while on a large record but must never be cut short halfway (it is one transaction). */
-export const reimport = proxyActivities<ReimportActivities>({ startToCloseTimeout: '30m', retry: { ...retry, maximumAttempts: 10 } });
+/**
+ * The reimport can take a while on a large record but must never be cut short halfway (it is one transaction);
+ * it heartbeats while alive, so a dead worker's reimport is retried within 30 s, not after 30 min.
+ */
+export const reimport = proxyActivities<ReimportActivities>({ startToCloseTimeout: '30m', heartbeatTimeout: '30s', retry: { ...retry, maximumAttempts: 10 } });
 
 /** The error type and message an operator should see, from whatever failed below a workflow. */
 export function describeFailure(err: unknown): { type: string; message: string } {

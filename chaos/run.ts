@@ -1,6 +1,6 @@
 /**
  * `npm run chaos`: the fault suite (issue 7). Starts vulnsync in real processes, runs every scenario,
- * prints one row each and writes docs/reliability.md. `-- --only <text>[,<text>…]` runs the scenarios whose
+ * prints one row each and writes docs/reliability.md. `-- --only '<text>[|<text>…]'` runs the scenarios whose
  * name contains one of the texts (and writes no file). Exits non-zero when any row fails.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ const ANALYSIS_MARKER = '## What the failed rows mean';
 
 function selected(): Scenario[] {
   const at = process.argv.indexOf('--only');
-  const filters = at >= 0 ? (process.argv[at + 1] ?? '').toLowerCase().split(',') : undefined;
+  const filters = at >= 0 ? (process.argv[at + 1] ?? '').toLowerCase().split('|') : undefined;
   return filters ? allScenarios.filter((s) => filters.some((f) => s.name.toLowerCase().includes(f))) : allScenarios;
 }
 
@@ -38,6 +38,16 @@ async function main(): Promise<number> {
   const scenarios = selected();
   const began = Date.now();
   const stack = await ChaosStack.start({ log: (line) => console.error(`[chaos] ${line}`) });
+  // Ctrl-C must not leave the worker, the API, the Temporal server or a stopped PostgreSQL behind.
+  const interrupted = (signal: NodeJS.Signals) => {
+    console.error(`chaos: ${signal}, stopping the stack`);
+    void ensurePostgresUp()
+      .catch(() => undefined)
+      .then(() => stack.stop())
+      .finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const results = new Map<Scenario, ScenarioResult>();
   try {
     console.log(TABLE_HEADER);

@@ -119,9 +119,11 @@ async function diagnose(stack: ChaosStack, w: Workload): Promise<string> {
   const lines: string[] = [];
   try {
     const records = await stack.query<{ id: string; name: string }>('select id, name from tool_record where connector_id = $1', [w.connectorId]);
-    for (const r of records) {
+    const running = (await w.operations()).filter((op) => op.status === 'pending' || op.status === 'running');
+    const runs = [...running.map((op) => ({ name: `operation ${op.id}`, workflowId: op.workflow_id })), ...records.map((r) => ({ name: r.name, workflowId: `sync/${w.connectorId}/${r.id}` }))];
+    for (const r of runs) {
       const d = await stack.client.workflow
-        .getHandle(`sync/${w.connectorId}/${r.id}`)
+        .getHandle(r.workflowId)
         .describe()
         .catch(() => null);
       if (!d) continue;

@@ -23,8 +23,6 @@ export interface Scenario {
   name: string;
   /** Kills or restarts something every scenario shares (worker, PostgreSQL, Temporal): runs alone. */
   exclusive: boolean;
-  /** Restarts the Temporal server, so it needs one the stack owns. */
-  restartsTemporal?: boolean;
   run(stack: ChaosStack): Promise<ScenarioResult>;
 }
 
@@ -205,28 +203,41 @@ export const toolScenarios: Scenario[] = [
   toolFault('garbage body (invalid JSON)', 'garbage', MALFORMED_JSON, { status: 'partial', recordError: 'BAD_TOOL_DATA' }),
 ];
 
-/** Kills the worker while the tool is answering a slow fetch, then starts a new one. */
-export const workerKillMidFetch: Scenario = {
-  name: 'worker SIGKILL mid-fetch',
-  exclusive: true,
-  run: (stack) =>
-    withWorkload(stack, 'worker SIGKILL mid-fetch', 'kill-fetch', { projects: 3, findings: 30 }, async (w, row) => {
-      await w.baseline();
-      w.churn(0);
-      w.inject(0, { delayMs: 5_000 });
-      const seen = w.requests(0);
-      const started = await w.startSync();
-      await w.requested(0, seen + 1);
-      const t0 = Date.now();
-      await stack.killWorker();
-      await stack.startWorker();
-      const back = Date.now();
-      const op = await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS);
-      row.checkOperation(op, SUCCEEDED, t0);
-      row.checkResumed(op, back);
-      await row.checkFindings(w);
-    }),
-};
+/**
+ * A fault while the tool is slow to answer a record's findings (the fetch is under way), after a clean sync
+ * and a change at the tool. `fault` may return when a new worker was up, to hold the 30 s resume promise.
+ */
+function midFetch(name: string, label: string, fault: (stack: ChaosStack) => Promise<number | void>): Scenario {
+  return {
+    name,
+    exclusive: true,
+    run: (stack) =>
+      withWorkload(stack, name, label, { projects: 3, findings: 30 }, async (w, row) => {
+        await w.baseline();
+        w.churn(0);
+        w.churn(2);
+        w.inject(0, { delayMs: 5_000 });
+        const seen = w.requests(0);
+        const started = await w.startSync();
+        await w.requested(0, seen + 1);
+        const t0 = Date.now();
+        const workerBackAt = await fault(stack);
+        const op = await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS);
+        row.checkOperation(op, SUCCEEDED, t0);
+        if (workerBackAt) row.checkResumed(op, workerBackAt);
+        await row.checkFindings(w);
+      }),
+  };
+}
+
+/** SIGKILL, then a new worker: what a crashed host or an OOM kill leaves. */
+async function replaceWorker(stack: ChaosStack): Promise<number> {
+  await stack.killWorker();
+  await stack.startWorker();
+  return Date.now();
+}
+
+export const workerKillMidFetch = midFetch('worker SIGKILL mid-fetch', 'kill-fetch', replaceWorker);
 
 /** Waits until a record's fetch is staged completely (`fetched`), i.e. its apply is starting. */
 async function whenFetched(w: Workload, project: number, timeoutMs = 120_000): Promise<string> {
@@ -289,29 +300,9 @@ function midApply(
   };
 }
 
-export const workerKillMidApply = midApply('worker SIGKILL mid-apply (20k findings)', 'kill-apply', async (stack) => {
-  await stack.killWorker();
-  await stack.startWorker();
-  return Date.now();
-});
+export const workerKillMidApply = midApply('worker SIGKILL mid-apply (20k findings)', 'kill-apply', replaceWorker);
 
-export const postgresRestartMidFetch: Scenario = {
-  name: 'PostgreSQL restart mid-fetch',
-  exclusive: true,
-  run: (stack) =>
-    withWorkload(stack, 'PostgreSQL restart mid-fetch', 'pg-fetch', { projects: 3, findings: 30 }, async (w, row) => {
-      await w.baseline();
-      w.churn(0);
-      w.inject(0, { delayMs: 6_000 });
-      const seen = w.requests(0);
-      const started = await w.startSync();
-      await w.requested(0, seen + 1);
-      const t0 = Date.now();
-      await restartPostgres('restart');
-      row.checkOperation(await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS), SUCCEEDED, t0);
-      await row.checkFindings(w);
-    }),
-};
+export const postgresRestartMidFetch = midFetch('PostgreSQL restart mid-fetch', 'pg-fetch', () => restartPostgres('restart'));
 
 export const postgresRestartMidApply = midApply('PostgreSQL restart mid-apply (20k findings)', 'pg-apply', () => restartPostgres('restart'));
 
@@ -325,25 +316,7 @@ export const postgresCrashMidApply = midApply(
   },
 );
 
-export const temporalRestartMidSync: Scenario = {
-  name: 'Temporal dev server restart mid-sync',
-  exclusive: true,
-  restartsTemporal: true,
-  run: (stack) =>
-    withWorkload(stack, 'Temporal dev server restart mid-sync', 'temporal', { projects: 3, findings: 30 }, async (w, row) => {
-      await w.baseline();
-      w.churn(0);
-      w.churn(2);
-      w.inject(0, { delayMs: 4_000 });
-      const seen = w.requests(0);
-      const started = await w.startSync();
-      await w.requested(0, seen + 1);
-      const t0 = Date.now();
-      await stack.restartTemporal();
-      row.checkOperation(await w.waitForOperation({ id: started.operationId }, RECOVERY_LIMIT_MS), SUCCEEDED, t0);
-      await row.checkFindings(w);
-    }),
-};
+export const temporalRestartMidSync = midFetch('Temporal dev server restart mid-sync', 'temporal', (stack) => stack.restartTemporal());
 
 /** The daily schedule fires and a person asks for a sync in the same moment: one runs, the other joins or skips. */
 export const manualAndScheduled: Scenario = {

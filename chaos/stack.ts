@@ -176,10 +176,6 @@ export class ChaosStack {
     this.log('temporal started');
   }
 
-  get ownsTemporal(): boolean {
-    return this.temporal !== null;
-  }
-
   /** Calls the API as an authenticated user; 5xx and refused connections (a restart in progress) are retried for a while. */
   async call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     for (let attempt = 1; ; attempt++) {

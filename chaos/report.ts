@@ -50,6 +50,6 @@ the Operation's final status; a run not final within its limit fails the row.
 ${TABLE_HEADER}
 ${results.map(tableRow).join('\n')}
 
-${failed.length === 0 ? 'All rows passed.' : `${failed.length} of ${results.length} rows failed; see "What the failed rows mean" below.`}
+${failed.length === 0 ? 'All rows passed.' : `${failed.length} of ${results.length} rows failed; see "What the suite found" below.`}
 `;
 }

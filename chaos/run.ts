@@ -11,7 +11,7 @@ import { ChaosStack } from './stack.js';
 
 const DOC = new URL('../docs/reliability.md', import.meta.url);
 /** Hand-written analysis below the generated table survives a re-run. */
-const ANALYSIS_MARKER = '## What the failed rows mean';
+const ANALYSIS_MARKER = '## What the suite found';
 
 function selected(): Scenario[] {
   const at = process.argv.indexOf('--only');

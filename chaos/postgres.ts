@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { readdir } from 'node:fs/promises';
+import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 
 const execFileAsync = promisify(execFile);
@@ -40,7 +41,19 @@ export async function restartPostgres(mode: 'restart' | 'crash'): Promise<void> 
   }
 }
 
+/**
+ * Starts PostgreSQL if it is down. Another program on the machine (a test run's global setup) may start it
+ * at the same moment; a start that loses that race is fine as long as the server comes up.
+ */
 export async function ensurePostgresUp(): Promise<void> {
   if (await isUp()) return;
-  await ctl('start');
+  try {
+    await ctl('start');
+  } catch (error) {
+    for (let i = 0; i < 30; i++) {
+      if (await isUp()) return;
+      await delay(500);
+    }
+    throw error;
+  }
 }

@@ -37,7 +37,7 @@ async function runOne(stack: ChaosStack, scenario: Scenario): Promise<ScenarioRe
 async function main(): Promise<number> {
   const scenarios = selected();
   const began = Date.now();
-  const stack = await ChaosStack.start({ log: (line) => console.error(`[chaos] ${line}`) });
+  const stack = await ChaosStack.start({ keepLogs: true, log: (line) => console.error(`[chaos] ${line}`) });
   // Ctrl-C must not leave the worker, the API, the Temporal server or a stopped PostgreSQL behind.
   const interrupted = (signal: NodeJS.Signals) => {
     console.error(`chaos: ${signal}, stopping the stack`);

@@ -53,6 +53,8 @@ export interface ChaosStackOptions {
   temporalAddress?: string;
   /** Record syncs a connector sync runs at once (VULNSYNC_SYNC_CONCURRENCY of the API). */
   syncConcurrency?: number;
+  /** Keep the worker's and the API's output after `stop()` (the suite names the directory; a Jest run removes it). */
+  keepLogs?: boolean;
   log?: (line: string) => void;
 }
 
@@ -82,7 +84,7 @@ export class ChaosStack {
     private readonly temporalDir: string | null,
     readonly temporalAddress: string,
     private readonly log: (line: string) => void,
-    options: ChaosStackOptions,
+    private readonly options: ChaosStackOptions,
   ) {
     this.env = {
       ...process.env,
@@ -217,6 +219,7 @@ export class ChaosStack {
     await this.temporalConnection?.close().catch(() => undefined);
     await this.temporal?.stop().catch(() => undefined);
     if (this.temporalDir) await rm(this.temporalDir, { recursive: true, force: true });
+    if (!this.options.keepLogs && this.logDir) await rm(this.logDir, { recursive: true, force: true });
     await this.pool.end().catch(() => undefined);
     await this.db.drop();
   }

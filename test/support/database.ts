@@ -28,11 +28,11 @@ export async function dropTestDatabase(name: string): Promise<void> {
 }
 
 /**
- * A fresh database named vulnsync_test_<random> with the committed migrations applied, so each test
- * file owns its data and can run in any order next to the others. The caller awaits `drop()`.
+ * A fresh database named <prefix>_<random> (default vulnsync_test) with the committed migrations applied,
+ * so each test file owns its data and can run in any order next to the others. The caller awaits `drop()`.
  */
-export async function createTestDatabase(): Promise<TestDatabase> {
-  const name = `vulnsync_test_${randomBytes(6).toString('hex')}`;
+export async function createTestDatabase(prefix = 'vulnsync_test'): Promise<TestDatabase> {
+  const name = `${prefix}_${randomBytes(6).toString('hex')}`;
   const url = new URL(serverUrl());
   url.pathname = `/${name}`;
   await ensureDatabase(url.toString());

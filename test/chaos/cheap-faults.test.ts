@@ -1,9 +1,9 @@
-import { toolScenarios, workerKillMidApply, type Scenario } from '../../chaos/scenarios.js';
+import { manualAndScheduled, toolScenarios, workerKillMidApply, workerKillMidFetch, type Scenario } from '../../chaos/scenarios.js';
 import { ChaosStack } from '../../chaos/stack.js';
 import { testTemporalAddress } from '../support/temporal.js';
 
 /**
- * The cheap rows of `npm run chaos`, with the same scenario code, on the run's Temporal server: the worker
+ * The cheap rows of `npm run chaos` (none restarts PostgreSQL or Temporal, which other test files share), with the same scenario code, on the run's Temporal server: the worker
  * and the API are real child processes, so the SIGKILL is a real one.
  */
 let stack: ChaosStack;
@@ -34,4 +34,6 @@ describe('the fault suite, cheap rows', () => {
   it('garbage from the tool fails the record and closes nothing', () => expectPasses(scenario('garbage body')), 60_000);
   // The row also holds the promise that a dead worker's work resumes within 30 s of a new worker being up.
   it('a worker killed mid-apply of 20,000 findings: a new worker applies them once', () => expectPasses(workerKillMidApply), 180_000);
+  it('a worker killed mid-fetch: a new worker resumes the fetch within 30 s', () => expectPasses(workerKillMidFetch), 180_000);
+  it('a manual and a scheduled sync at once make one sync', () => expectPasses(manualAndScheduled), 60_000);
 });

@@ -1,6 +1,5 @@
 import { DEFAULT_HARBOR_SECRET, harborArtifact, harborVulnerability, startHarborFake, type HarborFake, type HarborVulnerabilityJson } from '../fakes/harbor.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
-import { syncCounts } from '../support/sync-counts.js';
+import { startTestStack, syncCounts, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 let tool: HarborFake;

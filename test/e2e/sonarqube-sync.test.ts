@@ -1,6 +1,5 @@
 import { DEFAULT_SONARQUBE_TOKEN, sonarHotspot, sonarIssue, sonarProject, startSonarqubeFake, type SonarqubeFake } from '../fakes/sonarqube.js';
-import { startTestStack, type TestStack } from '../support/stack.js';
-import { syncCounts } from '../support/sync-counts.js';
+import { startTestStack, syncCounts, type TestStack } from '../support/stack.js';
 
 let stack: TestStack;
 let tool: SonarqubeFake;

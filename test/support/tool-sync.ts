@@ -1,5 +1,5 @@
 import type { FakeServer, FakeState } from '../fakes/fake-server.js';
-import { startTestStack, type TestStack } from './stack.js';
+import { startTestStack, syncCounts, type TestStack } from './stack.js';
 
 /** One tool's fake, seeded with one record, and the vendor's ways to report a finding, fix it, and triage it. */
 export interface ToolUnderTest {
@@ -30,14 +30,7 @@ export function endToEnd() {
       return stack;
     },
     /** Syncs a connector through the API and answers the reimport's counts; fails unless the sync succeeded. */
-    async sync(connectorId: string) {
-      const started = await e2e.stack.call('POST', `/api/v1/connectors/${connectorId}/sync`);
-      expect(started.status).toBe(202);
-      const op = await e2e.stack.waitForOperation(started.body.operationId, 60_000);
-      expect({ status: op.status, error: op.error ?? null }).toEqual({ status: 'succeeded', error: null });
-      const { created, closed, untouched, reactivated, updated } = op.summary;
-      return { created, closed, untouched, reactivated, updated };
-    },
+    sync: (connectorId: string) => syncCounts(e2e.stack, connectorId),
   };
   return e2e;
 }

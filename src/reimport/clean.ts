@@ -68,9 +68,14 @@ export function cleanJson(value: unknown): unknown {
   return value ?? null;
 }
 
-/** Whether a JSON text (as JSON.stringify writes it) carries what jsonb refuses: a NUL escape or a lone surrogate. */
+/**
+ * Whether a JSON text (as JSON.stringify writes it) carries what jsonb refuses: a NUL escape or a lone
+ * surrogate, which JSON.stringify writes as a `\u` escape too. Most texts have no `\u` at all, so that is
+ * looked for first: this runs on every raw item of a fetch.
+ */
 function jsonNeedsCleaning(text: string): boolean {
-  return text.includes('\\u0000') || /\\ud[89a-f][0-9a-f]{2}/i.test(text) || !text.isWellFormed();
+  if (!text.includes('\\u')) return false;
+  return text.includes('\\u0000') || /\\ud[89a-f][0-9a-f]{2}/i.test(text);
 }
 
 /** The JSON text of a value as jsonb will take it: written once, and cleaned only when jsonb would refuse it. */
@@ -81,9 +86,25 @@ export function jsonForPostgres(value: unknown): string {
 
 export type Cleaned = { finding: NormalizedFinding } | { rejected: string };
 
+const storableText = (value: unknown, max: number) =>
+  value === null || value === undefined || (typeof value === 'string' && value.length <= max && !value.includes(NUL) && value.isWellFormed());
+const storableNumber = (value: unknown, min: number, max: number) =>
+  value === null || value === undefined || (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max);
+
+/** Whether a finding can be stored as the tool sent it: the common case, checked without copying anything. */
+function alreadyStorable(f: NormalizedFinding): boolean {
+  for (const [field, max] of Object.entries(TEXT_LIMITS)) if (!storableText(f[field as keyof typeof TEXT_LIMITS], max)) return false;
+  if (!storableText(f.uniqueIdFromTool, MAX_TOOL_ID) || f.title.trim() !== f.title) return false;
+  if (!storableNumber(f.cvssScore, 0, 10) || !storableNumber(f.line, 0, INT4_MAX) || (typeof f.line === 'number' && !Number.isInteger(f.line))) return false;
+  if (Array.isArray(f.cwes) && (f.cwes.length > MAX_LIST_ITEMS || !f.cwes.every((c) => Number.isInteger(c) && c >= 0 && c <= INT4_MAX))) return false;
+  if (Array.isArray(f.vulnerabilityIds) && (f.vulnerabilityIds.length > MAX_LIST_ITEMS || !f.vulnerabilityIds.every((v) => storableText(v, MAX_VULNERABILITY_ID)))) return false;
+  return true;
+}
+
 /** The finding as it can be stored (its raw item is cleaned as it is written: jsonForPostgres), or why it cannot be. */
 export function cleanFinding(f: NormalizedFinding): Cleaned {
   if (!SEVERITIES.includes(f.severity as Severity)) return { rejected: `unknown severity ${JSON.stringify(String(f.severity).slice(0, 40))}` };
+  if (typeof f.title === 'string' && f.title !== '' && alreadyStorable(f)) return { finding: f };
   const title = typeof f.title === 'string' ? cleanTextUpTo(f.title, TEXT_LIMITS.title).trim() : '';
   if (!title) return { rejected: 'no title' };
   return {

@@ -37,9 +37,11 @@ function csvField(value: unknown): string {
 }
 
 function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]): string {
-  const staged: Staged = { ...f, hashCode: computeHashCode(f, hashFields), toolFieldsHash: toolFieldsHash(f) };
+  const computed: Pick<Staged, 'hashCode' | 'toolFieldsHash'> = { hashCode: computeHashCode(f, hashFields), toolFieldsHash: toolFieldsHash(f) };
   let line = `${fetchId},${page}`;
-  for (const name of FINDING_FIELD_NAMES) line += `,${csvField(valueOf(staged, name))}`;
+  for (const name of FINDING_FIELD_NAMES) {
+    line += `,${csvField(name === 'hashCode' || name === 'toolFieldsHash' ? computed[name] : valueOf(f, name))}`;
+  }
   return `${line}\n`;
 }
 

@@ -1,8 +1,8 @@
 import { beforeEach, describe, expect, it } from '@jest/globals';
 import { createSemgrepConnector, semgrep } from '../../src/connectors/semgrep/index.js';
-import type { ConnectorConfig, NormalizedFinding, RecordRef } from '../../src/connectors/types.js';
+import type { ConnectorConfig, NormalizedFinding, RecordPage, RecordRef } from '../../src/connectors/types.js';
 import { DEFAULT_SEMGREP_TOKEN, semgrepFinding, semgrepProject, startSemgrepFake, type SemgrepFake } from '../fakes/semgrep.js';
-import { FAST_RETRIES, collect, testContext } from './connector-context.js';
+import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
 import { describeConnectorContract, seededFake } from './http-contract.js';
 
 const connector = createSemgrepConnector(FAST_RETRIES);
@@ -50,6 +50,28 @@ describe('Semgrep: requests and mapping', () => {
 
   it('is the shipped connector, matching on the tool id', () => {
     expect(semgrep).toMatchObject({ tool: 'semgrep', displayName: 'Semgrep', matching: 'unique_id_from_tool', minSecretLength: 20 });
+  });
+
+  it('discovers page by page with a cursor that resumes a failed listing at the failed page, parents included', async () => {
+    // Page 1 of the first deployment's projects fails past the in-process retries.
+    env.fake.inject({ match: '/api/v1/deployments/acme/projects', query: { page: '1' }, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
+    const stored: RecordPage[] = [];
+    const failure = await connectorErrorOf(
+      (async () => {
+        for await (const page of connector.discoverPages!(env.seeded.config, null, testContext())) stored.push(page);
+      })(),
+    );
+    expect(failure.type).toBe('TOOL_UNAVAILABLE');
+    expect(stored).toHaveLength(1);
+    env.fake.state.requests = [];
+    const rest = await collect(connector.discoverPages!(env.seeded.config, stored[0]!.cursor, testContext()));
+    const names = [...stored, ...rest].flatMap((p) => p.records.map((r) => r.name));
+    expect(new Set(names).size).toBe(names.length);
+    expect(names).toHaveLength(env.seeded.records);
+    // The resumed listing asked the first deployment's projects from page 1 on, never page 0 again.
+    const pages = env.fake.state.requests.filter((r) => r.path === '/api/v1/deployments/acme/projects').map((r) => r.query.page);
+    expect(pages).toEqual(['1', '2']);
+    expect(rest.at(-1)!.cursor).toBeNull();
   });
 
   it('discovers projects per deployment with the slug in their metadata, paging from 0 until an empty page', async () => {

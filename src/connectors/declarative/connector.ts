@@ -1,7 +1,7 @@
 import { ConnectorError } from '../../errors.js';
 import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type Authenticator, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
 import { parseSettings, parseToolItem } from '../settings.js';
-import { RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
+import { recordsOfPages, RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
 import type { DeclarativeDefinition, FindingsStream, Listing, RequestTemplate } from './definition.js';
 import { findingFrom } from './mapping.js';
 import { paginate, type PagePosition } from './paginators.js';
@@ -82,25 +82,52 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
       }
     },
 
-    async *discover(config, ctx) {
+    discover(config, ctx) {
+      return recordsOfPages(this.discoverPages!(config, null, ctx));
+    },
+
+    /**
+     * The records page by page, each with where to resume after it: the parent page being listed (its start
+     * position), which parent of it, and the child listing's next position.
+     */
+    async *discoverPages(config, startAt, ctx) {
       const { http, settings } = open(config);
       const stream = definition.records;
-      const parents = stream.parents ? listing(http, stream.parents, { settings }, ctx, null) : single({ items: [undefined] });
+      const resume = startAt as DiscoveryCursor | null;
+      let parentPageAt: PagePosition | null = resume?.parentPage ?? null;
+      const parents = stream.parents
+        ? listing(http, stream.parents, { settings }, ctx, parentPageAt)
+        : single({ items: [undefined] as unknown[], next: null as PagePosition | null });
+      let resuming = resume !== null;
       for await (const parentPage of parents) {
-        for (const parent of parentPage.items) {
-          for await (const page of listing(http, stream, { settings, parent }, ctx, null)) {
-            for (const raw of page.items) {
+        for (let index = resuming ? (resume?.parentIndex ?? 0) : 0; index < parentPage.items.length; index++) {
+          const parent = parentPage.items[index];
+          const scope = { settings, parent };
+          const childStart = resuming ? (resume?.next ?? null) : null;
+          resuming = false;
+          for await (const page of listing(http, stream, scope, ctx, childStart)) {
+            const records = page.items.map((raw) => {
               const item = parseToolItem(stream.schema, raw, name, 'a record');
-              const scope = { settings, parent };
               const externalId = read(stream.externalId, item, scope);
               if ((typeof externalId !== 'string' && typeof externalId !== 'number') || externalId === '') {
                 throw new ConnectorError('BAD_TOOL_DATA', `${name} sent a record without an id this connector can read`);
               }
               const metadata = Object.fromEntries(Object.entries(stream.metadata ?? {}).map(([key, source]) => [key, read(source, item, scope) ?? null]));
-              yield { externalId: String(externalId), name: String(read(stream.name, item, scope) ?? externalId), metadata };
-            }
+              return { externalId: String(externalId), name: String(read(stream.name, item, scope) ?? externalId), metadata };
+            });
+            const cursor: DiscoveryCursor | null =
+              page.next !== null
+                ? { parentPage: parentPageAt, parentIndex: index, next: page.next }
+                : index + 1 < parentPage.items.length
+                  ? { parentPage: parentPageAt, parentIndex: index + 1, next: null }
+                  : parentPage.next !== null
+                    ? { parentPage: parentPage.next, parentIndex: 0, next: null }
+                    : null;
+            yield { records, cursor };
           }
         }
+        resuming = false;
+        parentPageAt = parentPage.next;
       }
     },
 
@@ -137,6 +164,14 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
       }
     },
   };
+}
+
+/** Where a paged discovery resumes: the parent page (its start), which parent on it, and the child listing's position. */
+interface DiscoveryCursor {
+  [key: string]: unknown;
+  parentPage: PagePosition | null;
+  parentIndex: number;
+  next: PagePosition | null;
 }
 
 async function* single<T>(page: T): AsyncGenerator<T> {

@@ -10,6 +10,7 @@ import {
 } from '../domain.js';
 import { columnOf, FINDING_FIELD_NAMES, FINDING_FIELDS, REFRESHED_FIELDS, TOOL_VERDICT_FIELDS, TOOL_VIEW_FIELDS } from '../findings/fields.js';
 import { lastSightingSql } from './last-seen.js';
+import { STAGED_EXTENT_SQL, stagingComplete, type StagedExtent } from './staging.js';
 
 export interface ReimportInput {
   importId: string;
@@ -149,12 +150,9 @@ export async function applyReimportSql(em: EntityManager, input: ReimportInput):
     }
 
     if (fetch.status === 'fetching') throw new Error(`fetch ${input.fetchId} has not completed; a partial fetch is never applied`);
-    const [staged] = await tx.execute<{ n: string; last_page: number | null }[]>(
-      'select count(*) as n, max(page) as last_page from staged_finding where fetch_id = ?',
-      [input.fetchId],
-    );
+    const [staged] = await tx.execute<StagedExtent[]>(STAGED_EXTENT_SQL, [input.fetchId]);
     const stagedItems = Number(staged?.n ?? 0);
-    if (stagedItems !== fetch.item_count || (staged?.last_page ?? -1) >= fetch.pages) {
+    if (!stagingComplete(staged, { pages: fetch.pages, itemCount: fetch.item_count })) {
       await resetFetch(tx, input.fetchId);
       return {
         importId: input.importId,

@@ -186,11 +186,20 @@ export async function stageFindingsPage(
  * fetch must not build on pages that are gone.
  */
 export async function stagedPagesIntact(pool: pg.Pool, fetch: { id: string; pages: number; itemCount: number }): Promise<boolean> {
-  const { rows } = await pool.query<{ n: string; last_page: number | null }>(
-    'select count(*) as n, max(page) as last_page from staged_finding where fetch_id = $1',
-    [fetch.id],
-  );
-  return Number(rows[0]?.n ?? 0) === fetch.itemCount && (rows[0]?.last_page ?? -1) < fetch.pages;
+  const { rows } = await pool.query<StagedExtent>(STAGED_EXTENT_SQL.replace('?', '$1'), [fetch.id]);
+  return stagingComplete(rows[0], fetch);
+}
+
+/** How much of a fetch is staged: its rows, and the last page they are on. */
+export interface StagedExtent {
+  n: string;
+  last_page: number | null;
+}
+export const STAGED_EXTENT_SQL = 'select count(*) as n, max(page) as last_page from staged_finding where fetch_id = ?';
+
+/** Whether the staged rows are exactly the fetch's items, on no page beyond its last committed one. */
+export function stagingComplete(extent: StagedExtent | undefined, fetch: { pages: number; itemCount: number }): boolean {
+  return Number(extent?.n ?? 0) === fetch.itemCount && (extent?.last_page ?? -1) < fetch.pages;
 }
 
 /**

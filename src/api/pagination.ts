@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
 import { isBigintId, isRealInstant, stringProblem } from './input.js';
+import { queryBoolean } from './schemas.js';
 
 /** The largest `limit` a list accepts; a bigger page would hold a connection and memory for too long. */
 export const MAX_PAGE_SIZE = 500;
@@ -12,9 +13,7 @@ export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).describe(`page size, at most ${MAX_PAGE_SIZE}`),
   // Room for a cursor that carries a text sort key (a title of 1,000 characters of any script).
   cursor: z.string().min(1).max(8192).optional().describe('the `nextCursor` of the previous page'),
-  count: z
-    .enum(['true', 'false'])
-    .transform((value) => value === 'true')
+  count: queryBoolean
     .optional()
     .describe('`true` adds `count`, the number of items matching the filter on every page (costs a count query)'),
 });

@@ -2,7 +2,8 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { apiRoutes } from '../../src/api/app.js';
-import { Connector, ToolRecord } from '../../src/db/entities.js';
+import { createApiToken } from '../../src/api/tokens.js';
+import { Connector, Import, ToolRecord } from '../../src/db/entities.js';
 import { describeProblem, lintOpenApi } from '../../scripts/openapi-lint.js';
 import { seedFindings, startTestApi, type TestApi } from './api-harness.js';
 
@@ -76,6 +77,64 @@ describe('an unknown query parameter', () => {
       expect({ path, status: res.status, message: res.body.error.message }).toEqual({ path, status: 400, message: expect.stringContaining('query.x') });
     }
   });
+});
+
+describe('ordering and totals of every list', () => {
+  beforeAll(async () => {
+    const second = await api.call('POST', '/api/v1/connectors', {
+      body: { tool: 'dependency_track', label: 'another', location: 'http://127.0.0.1:9', secret: 'odt_strict_query_key_0001' },
+    });
+    expect(second.status).toBe(201);
+    const em = api.orm.em.fork();
+    // Rows made in one flush share their timestamps, so the id must break the ties.
+    for (const name of ['b-record', 'a-record', 'c-record']) em.create(ToolRecord, { connector: second.body.id, externalId: name, name, state: name === 'a-record' ? 'good' : 'new' });
+    const counts = { Critical: 0, High: 0, Medium: 0, Low: 0, Info: 0 };
+    for (let i = 0; i < 3; i++) em.create(Import, { test: ids.test!, fetchId: crypto.randomUUID(), severityBefore: counts, severityAfter: counts, settings: {} });
+    await em.flush();
+    for (const [i, status] of ['succeeded', 'failed', 'succeeded'].entries()) {
+      await em.execute(`insert into operation (id, type, trigger, status, created_at, workflow_id) values (?, 'sync', 'manual', ?, now(), ?)`, [crypto.randomUUID(), status, `list-${i}`]);
+    }
+    await seedFindings(api.orm, { connectorId: second.body.id, productName: 'another', count: 3 });
+    await createApiToken(api.orm.em.fork(), { name: 'a reader', scope: 'read' });
+  });
+
+  test('every ordering of every list pages through each item once, in the order of one big page, with its count', async () => {
+    const document = (await api.call('GET', '/api/v1/openapi.json', { token: null })).body;
+    const checked: string[] = [];
+    for (const [path, methods] of Object.entries(document.paths as Record<string, { get?: { parameters: { name: string; schema: { enum?: string[] } }[] } }>)) {
+      const ordering = methods.get?.parameters.find((p) => p.name === 'ordering');
+      if (!ordering) continue;
+      const url = path.replace('{id}', ids.test!);
+      for (const value of ordering.schema.enum!) {
+        const where = `${url}?ordering=${value}`;
+        const whole = await api.call('GET', `${url}?ordering=${value}&limit=500&count=true`);
+        expect({ where, status: whole.status }).toEqual({ where, status: 200 });
+        const items = whole.body.items as Record<string, unknown>[];
+        expect({ where, enough: items.length >= 2 }).toEqual({ where, enough: true });
+        expect({ where, count: whole.body.count }).toEqual({ where, count: items.length });
+        const field = value.replace(/^-/, '');
+        if (field === 'at' || field.endsWith('At')) {
+          const times = items.map((item) => String(item[field]));
+          const sorted = [...times].sort();
+          expect({ where, times }).toEqual({ where, times: value.startsWith('-') ? sorted.reverse() : sorted });
+        }
+        const paged: unknown[] = [];
+        let cursor: string | null = null;
+        do {
+          const page: { status: number; body: { items: { id: unknown }[]; nextCursor: string | null } } = await api.call(
+            'GET',
+            `${url}?ordering=${value}&limit=1${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`,
+          );
+          expect({ where, status: page.status }).toEqual({ where, status: 200 });
+          paged.push(...page.body.items.map((item) => item.id));
+          cursor = page.body.nextCursor;
+        } while (cursor && paged.length <= items.length);
+        expect({ where, paged }).toEqual({ where, paged: items.map((item) => item.id) });
+        checked.push(`${path} ${value}`);
+      }
+    }
+    expect(checked.length).toBeGreaterThanOrEqual(40);
+  }, 120_000);
 });
 
 describe('OpenAPI document', () => {

@@ -13,6 +13,7 @@ import {
   type SeverityCounts,
 } from '../domain.js';
 import { findingFieldProperties } from '../findings/fields.js';
+import { recordLastImportedAtSql } from '../reimport/last-seen.js';
 
 const now = () => new Date();
 
@@ -235,7 +236,7 @@ export const Finding = defineEntity({
      */
     recordLastImportedAt: p
       .datetime()
-      .formula((_cols, table) => `(select max(i.created_at) from finding_import i where i.test_id = ${table.alias}.test_id and i.record_id = ${table.alias}.record_id)`)
+      .formula((_cols, table) => recordLastImportedAtSql(table.alias))
       .persist(false)
       .nullable(),
     createdAt: p.datetime().onCreate(now),

@@ -3,7 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { Finding, FindingAction, type TriageChanges } from '../../db/entities.js';
 import { SEVERITIES } from '../../domain.js';
-import { lastSightingOf, lastSightingSql } from '../../reimport/last-seen.js';
+import { lastSightingOf, lastSightingSql, recordLastImportedAtSql } from '../../reimport/last-seen.js';
 import { callerOf } from '../auth.js';
 import { notFound } from '../errors.js';
 import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, pageQuery, type ListOrders } from '../pagination.js';
@@ -95,8 +95,7 @@ const containing = (text: string) => `%${text.replace(/[\\%_]/g, (c) => `\\${c}`
 const searchText = z.string().min(1).max(255);
 
 /** When the tool last reported a finding (reimport/last-seen.ts) as SQL over the row aliased `alias`. */
-const lastSightingOfRow = (alias: string) =>
-  lastSightingSql(alias, `(select max(i.created_at) from finding_import i where i.test_id = ${alias}.test_id and i.record_id = ${alias}.record_id)`);
+const lastSightingOfRow = (alias: string) => lastSightingSql(alias, recordLastImportedAtSql(alias));
 
 const FINDING_ORDERS: ListOrders = {
   name: 'findings',

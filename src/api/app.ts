@@ -8,6 +8,7 @@ import { connectors as shippedConnectors } from '../connectors/index.js';
 import { auditTrail, rememberValidated } from './audit-trail.js';
 import { AuthFailureLimiter, callerOf, requireApiToken } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { swaggerUi } from './docs.js';
 import { ApiError, errorMiddleware, validationFailed } from './errors.js';
 import { refuseIllFormedStrings } from './input.js';
 import { openApiDocument } from './openapi.js';
@@ -33,11 +34,12 @@ export type ApiApp = Express & {
   settle(): Promise<void>;
 };
 
-function packageVersion(): string {
+function packageInfo(): { version: string; license: string } {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string; license?: string };
+    return { version: manifest.version ?? '0.0.0', license: manifest.license ?? 'UNLICENSED' };
   } catch {
-    return '0.0.0';
+    return { version: '0.0.0', license: 'UNLICENSED' };
   }
 }
 
@@ -98,6 +100,12 @@ function handlerFor(route: Route, audit: ReturnType<typeof auditTrail>): Request
   };
 }
 
+/** The OpenAPI document the API serves for `routes` (also written to a file by `npm run lint:openapi`). */
+export function apiDocument(routes: readonly Route[]): Record<string, unknown> {
+  const { version, license } = packageInfo();
+  return openApiDocument(routes, { title: 'vulnsync API', version, license });
+}
+
 /** The OpenAPI document of `routes`, generated once on first request. */
 function openApiRoute(routes: () => readonly Route[]): Route {
   let document: Record<string, unknown> | undefined;
@@ -110,7 +118,7 @@ function openApiRoute(routes: () => readonly Route[]): Route {
     public: true,
     responses: { 200: { description: 'the OpenAPI document' } },
     async handle() {
-      document ??= openApiDocument(routes(), { title: 'vulnsync API', version: packageVersion() });
+      document ??= apiDocument(routes());
       return { status: 200, body: document };
     },
   });
@@ -152,6 +160,8 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.use(requestLog(deps.logger));
   app.use((_req, _res, next) => RequestContext.create(deps.orm.em, next));
+
+  app.use(swaggerUi());
 
   const health = healthRoutes(deps);
   const routes = apiRoutes(deps, health);

@@ -434,7 +434,7 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     await sync(fx, [item('1', { falseP: true })]);
     const [finding] = await findings(fx);
     const em = orm.em.fork();
-    const entity = await em.findOneOrFail(Finding, { id: finding!.id }, { populate: ['test'] });
+    const entity = await em.findOneOrFail(Finding, { id: String(finding!.id) }, { populate: ['test'] });
     applyTriage(entity, { riskAccepted: true });
     await em.flush();
     applyTriage(entity, { falsePositive: false, riskAccepted: false, outOfScope: false });

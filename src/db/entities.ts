@@ -250,12 +250,10 @@ export const Finding = defineEntity({
     // Severity totals of a Test before and after an import, without reading finding rows.
     { properties: ['test', 'active'], include: ['severity'] },
     { properties: ['severity'] },
-    // The API's finding filters: an exact vulnerability id (jsonb containment), text a title, component or
-    // path contains (trigrams, pg_trgm), and first-seen ranges and ordering (keyset on first_seen_at, id).
+    // The API's finding filters: an exact vulnerability id (jsonb containment), and first-seen ranges and
+    // ordering (keyset on first_seen_at, id). "Contains" filters have no trigram index: on every created
+    // finding it cost the reimport more than the whole insert (docs/api.md).
     { name: 'finding_vulnerability_ids_index', expression: 'create index "finding_vulnerability_ids_index" on "finding" using gin ("vulnerability_ids" jsonb_path_ops)' },
-    { name: 'finding_title_trgm_index', expression: 'create index "finding_title_trgm_index" on "finding" using gin ("title" gin_trgm_ops)' },
-    { name: 'finding_component_name_trgm_index', expression: 'create index "finding_component_name_trgm_index" on "finding" using gin ("component_name" gin_trgm_ops)' },
-    { name: 'finding_file_path_trgm_index', expression: 'create index "finding_file_path_trgm_index" on "finding" using gin ("file_path" gin_trgm_ops)' },
     { properties: ['firstSeenAt', 'id'] },
   ],
 });

@@ -5,12 +5,7 @@ export class Migration20261201020406 extends Migration {
   override name = 'Migration20261201020406';
 
   override up(): void | Promise<void> {
-    // Trigram indexes answer the API's "contains" filters on findings without scanning the table.
-    this.addSql(`create extension if not exists pg_trgm;`);
     this.addSql(`create index "finding_vulnerability_ids_index" on "finding" using gin ("vulnerability_ids" jsonb_path_ops);`);
-    this.addSql(`create index "finding_title_trgm_index" on "finding" using gin ("title" gin_trgm_ops);`);
-    this.addSql(`create index "finding_component_name_trgm_index" on "finding" using gin ("component_name" gin_trgm_ops);`);
-    this.addSql(`create index "finding_file_path_trgm_index" on "finding" using gin ("file_path" gin_trgm_ops);`);
     this.addSql(`create index "finding_first_seen_at_id_index" on "finding" ("first_seen_at", "id");`);
 
     this.addSql(`alter table "finding_action" drop constraint "finding_action_action_check";`);
@@ -21,9 +16,6 @@ export class Migration20261201020406 extends Migration {
 
   override down(): void | Promise<void> {
     this.addSql(`drop index "finding_vulnerability_ids_index";`);
-    this.addSql(`drop index "finding_title_trgm_index";`);
-    this.addSql(`drop index "finding_component_name_trgm_index";`);
-    this.addSql(`drop index "finding_file_path_trgm_index";`);
     this.addSql(`drop index "finding_first_seen_at_id_index";`);
 
     this.addSql(`alter table "finding_action" drop constraint "finding_action_action_check";`);

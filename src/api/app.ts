@@ -16,6 +16,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { operationRoutes } from './routes/operations.js';
 import { recordRoutes } from './routes/records.js';
 import { auditRoutes } from './routes/audit.js';
@@ -24,8 +25,8 @@ import { tokenRoutes } from './routes/tokens.js';
 export type { ApiDeps } from './deps.js';
 
 const DEFAULT_BODY_LIMIT = '1mb';
-/** Paths an orchestrator polls; their successes are logged at debug only. */
-const PROBES = new Set(['/healthz', '/readyz']);
+/** Paths an orchestrator or a scraper polls; their successes are logged at debug only. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The Express app, plus `settle()`: resolves once no Temporal call the app started on its own is pending. */
 export type ApiApp = Express & {
@@ -94,6 +95,7 @@ function handlerFor(route: Route, audit: ReturnType<typeof auditTrail>): Request
     await audit.succeeded(route, req, res, reply);
     res.status(reply.status);
     if (reply.body === undefined) res.end();
+    else if (reply.contentType) res.type(reply.contentType).send(reply.body);
     else res.json(reply.body);
   };
 }
@@ -121,6 +123,7 @@ export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes>
   const tools = deps.connectors ?? shippedConnectors;
   const routes: Route[] = [
     ...health.routes,
+    ...metricsRoutes(deps),
     openApiRoute(() => routes),
     ...connectorRoutes(deps, tools),
     ...recordRoutes(deps),

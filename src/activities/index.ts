@@ -303,7 +303,7 @@ export function createActivityGroups(deps: ActivityDeps) {
         runId: op.runId,
         durationMs: op.durationMs,
         summary: op.summary,
-        error: op.error,
+        ...(op.error ? { error: op.error } : {}),
       };
       logOutcome(op.status === 'succeeded', line, `${op.type} ${op.status}`);
     },
@@ -467,8 +467,7 @@ export function createActivityGroups(deps: ActivityDeps) {
         status: input.status,
         fetched: input.fetched ?? null,
         counts: input.counts ?? null,
-        errorType: input.errorType ?? null,
-        error: input.errorMessage ?? null,
+        ...(input.status === 'failed' ? { error: { type: input.errorType ?? null, message: input.errorMessage ?? null } } : {}),
       };
       logOutcome(input.status === 'succeeded', line, `record sync ${input.status}`);
     },

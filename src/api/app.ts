@@ -58,8 +58,9 @@ function requestLog(logger: Logger): RequestHandler {
       const caller = callerOf(res);
       // Not under a key named `token`: the logger censors that path, which would hide who made the call.
       const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: caller?.id, tokenName: caller?.name };
-      if (res.statusCode >= 500) logger.error(line, 'request');
-      else if (PROBES.has(req.path) && res.statusCode < 400) logger.debug(line, 'request');
+      // A probe's 503 is its verdict (the readiness check that failed is logged on its own), not a server error.
+      if (PROBES.has(req.path) && (res.statusCode < 400 || res.statusCode === 503)) logger.debug(line, 'request');
+      else if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
     });
     next();

@@ -53,6 +53,17 @@ export interface WorkerRuntimeOptions {
  */
 export function installWorkerRuntime(options: WorkerRuntimeOptions): boolean {
   if (Runtime._instance !== undefined) return false;
+  try {
+    install(options);
+  } catch (err) {
+    throw new Error(
+      `cannot export the Temporal SDK's metrics on ${options.metricsAddress} (${err instanceof Error ? err.message : String(err)}); set VULNSYNC_WORKER_METRICS_ADDRESS`,
+    );
+  }
+  return true;
+}
+
+function install(options: WorkerRuntimeOptions): void {
   Runtime.install({
     logger: new PinoTemporalLogger(options.logger.child({ component: 'temporal' })),
     telemetryOptions: {
@@ -60,5 +71,4 @@ export function installWorkerRuntime(options: WorkerRuntimeOptions): boolean {
       ...(options.metricsAddress ? { metrics: { prometheus: { bindAddress: options.metricsAddress } } } : {}),
     },
   });
-  return true;
 }

@@ -17,6 +17,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { operationRoutes } from './routes/operations.js';
 import { recordRoutes } from './routes/records.js';
 import { auditRoutes } from './routes/audit.js';
@@ -25,8 +26,8 @@ import { tokenRoutes } from './routes/tokens.js';
 export type { ApiDeps } from './deps.js';
 
 const DEFAULT_BODY_LIMIT = '1mb';
-/** Paths an orchestrator polls; their successes are logged at debug only. */
-const PROBES = new Set(['/healthz', '/readyz']);
+/** Paths an orchestrator or a scraper polls; their successes are logged at debug only. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The Express app, plus `settle()`: resolves once no Temporal call the app started on its own is pending. */
 export type ApiApp = Express & {
@@ -59,8 +60,9 @@ function requestLog(logger: Logger): RequestHandler {
       const caller = callerOf(res);
       // Not under a key named `token`: the logger censors that path, which would hide who made the call.
       const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: caller?.id, tokenName: caller?.name };
-      if (res.statusCode >= 500) logger.error(line, 'request');
-      else if (PROBES.has(req.path) && res.statusCode < 400) logger.debug(line, 'request');
+      // A probe's 503 is its verdict (the readiness check that failed is logged on its own), not a server error.
+      if (PROBES.has(req.path) && (res.statusCode < 400 || res.statusCode === 503)) logger.debug(line, 'request');
+      else if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
     });
     next();
@@ -96,6 +98,7 @@ function handlerFor(route: Route, audit: ReturnType<typeof auditTrail>): Request
     await audit.succeeded(route, req, res, reply);
     res.status(reply.status);
     if (reply.body === undefined) res.end();
+    else if (reply.contentType) res.type(reply.contentType).send(reply.body);
     else res.json(reply.body);
   };
 }
@@ -129,6 +132,7 @@ export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes>
   const tools = deps.connectors ?? shippedConnectors;
   const routes: Route[] = [
     ...health.routes,
+    ...metricsRoutes(deps),
     openApiRoute(() => routes),
     ...connectorRoutes(deps, tools),
     ...recordRoutes(deps),

@@ -86,7 +86,7 @@ export function openApiDocument(routes: readonly Route[], { license, ...info }: 
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } } : {}),
+        ...(response.schema ? { content: { [response.mediaType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } } : {}),
       };
     }
     const errorStatuses = new Set([

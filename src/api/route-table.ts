@@ -22,12 +22,16 @@ export interface RouteContext<P, Q, B> {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** Answers a string body as it is with this media type instead of as JSON (e.g. Prometheus' text format). */
+  contentType?: string;
 }
 
 /** A documented response: its JSON schema, when it has a body. */
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** The body's media type when it is not JSON. */
+  mediaType?: string;
 }
 
 /** What a change is about in the audit log; its id is the route's `:id`, or the `id` of what a create answers. */

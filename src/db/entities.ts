@@ -197,7 +197,8 @@ export const Import = defineEntity({
     createdAt: p.datetime().onCreate(now),
   },
   // The latest import of a (Test, Record) tells its open findings' last sighting (reimport/last-seen.ts).
-  indexes: [{ properties: ['test', 'createdAt'] }, { properties: ['test', 'recordId', 'createdAt'] }],
+  // createdAt alone: the API's /metrics reads the last day's imports.
+  indexes: [{ properties: ['test', 'createdAt'] }, { properties: ['test', 'recordId', 'createdAt'] }, { properties: ['createdAt'] }],
   // Actions carry no foreign keys (checking 100,000 of them costs more than the reimport); they go with their import.
   triggers: [{ name: 'finding_import_discard_actions', timing: 'after', events: ['delete'], forEach: 'row', body: 'delete from finding_action where import_id = OLD.id; return null' }],
 });

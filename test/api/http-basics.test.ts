@@ -22,10 +22,10 @@ describe('health', () => {
     expect(res.body).toEqual({ status: 'ok' });
   });
 
-  test('/readyz is 200 when PostgreSQL and Temporal answer', async () => {
+  test('/readyz checks PostgreSQL and Temporal, and names the worker check when no worker polls the task queue', async () => {
     const res = await api.call('GET', '/readyz', { token: null });
-    expect(res.body).toEqual({ status: 'ready', failing: [], checks: { postgresql: 'ok', temporal: 'ok' } });
-    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'unavailable', failing: ['worker'], checks: { postgresql: 'ok', temporal: 'ok', worker: 'failing' } });
+    expect(res.status).toBe(503);
   });
 });
 
@@ -165,6 +165,7 @@ describe('OpenAPI document', () => {
     const expected = [
       'GET /healthz',
       'GET /readyz',
+      'GET /metrics',
       'GET /api/v1/openapi.json',
       'GET /api/v1/tools',
       'POST /api/v1/connectors',

@@ -81,7 +81,7 @@ export async function runDemo(ctx: DemoContext): Promise<DemoOutcome[]> {
 
     const d = discover.summary;
     const s = sync.summary;
-    ctx.log(`${tool.name}: connector "${DEMO_LABEL}" (${connector.id}) checked; discover ${discover.status}: ${count(d, 'discovered')} records, ${count(d, 'mapped')} mapped`);
+    ctx.log(`${tool.name}: connector "${DEMO_LABEL}" (${connector.id}) checked; discover ${discover.status}: ${count(d, 'discovered')} records (${count(d, 'created')} new, ${count(d, 'mapped')} newly mapped)`);
     ctx.log(`${tool.name}: sync ${sync.status}: ${count(s, 'records')} records, ${count(s, 'fetched')} findings fetched — ${count(s, 'created')} created, ` +
       `${count(s, 'closed')} closed, ${count(s, 'reactivated')} reactivated, ${count(s, 'updated')} updated, ${count(s, 'untouched')} untouched`);
     for (const op of [discover, sync]) if (op.error) ctx.log(`${tool.name}: error: ${op.error.type}: ${op.error.message}`);

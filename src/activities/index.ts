@@ -172,7 +172,14 @@ function isDiscoveryProgress(value: unknown): value is DiscoveryProgress {
 
 export function createActivityGroups(deps: ActivityDeps) {
   const registry = deps.connectors ?? connectors;
-  const toolConnector = (tool: string) => connectorFor(tool, registry);
+  const toolConnector = (tool: string) => {
+    try {
+      return connectorFor(tool, registry);
+    } catch (err) {
+      // A tool this worker has no connector for is CONFIG_INVALID: typed, so the run fails at once.
+      throw toActivityFailure(err);
+    }
+  };
 
   async function connectorWithConfig(em: ReturnType<MikroORM['em']['fork']>, connectorId: string) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });

@@ -223,7 +223,9 @@ export function defineConnector<Settings extends Record<string, unknown>, FetchC
     if (cursor === null || isRestartCursor(cursor)) return null;
     const parsed = schema.safeParse(cursor);
     if (parsed.success) return parsed.data;
-    throw new ConnectorError('CURSOR_INVALID', `${name} cannot resume ${what} from the stored position ${JSON.stringify(cursor).slice(0, 200)}: it is not one this version of the connector wrote`);
+    // Only the field names: a position may hold a tool's URL, which the message (shown in the Temporal UI) need not repeat.
+    const fields = Object.keys(cursor).slice(0, 10).join(', ') || 'none';
+    throw new ConnectorError('CURSOR_INVALID', `${name} cannot resume ${what} from the stored position (fields: ${fields}): it is not one this version of the connector wrote`);
   }
 
   function listing(config: ConnectorConfig<Settings>, startAt: DiscoveryCursor | null, ctx: ConnectorContext): AsyncIterable<RecordPage<DiscoveryCursor>> {

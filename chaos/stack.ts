@@ -184,7 +184,7 @@ export class ChaosStack {
   }
 
   /** Calls the API as an authenticated user; 5xx and refused connections (a restart in progress) are retried for a while. */
-  async call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
+  async call<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
     for (let attempt = 1; ; attempt++) {
       try {
         const res = await fetch(`${this.apiUrl}${path}`, {
@@ -202,7 +202,7 @@ export class ChaosStack {
   }
 
   /** A query on the chaos database that rides out a PostgreSQL restart. */
-  async query<R extends pg.QueryResultRow = any>(sql: string, params: unknown[] = []): Promise<R[]> {
+  async query<R extends pg.QueryResultRow = pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<R[]> {
     for (let attempt = 1; ; attempt++) {
       try {
         return (await this.pool.query<R>(sql, params)).rows;

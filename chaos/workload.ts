@@ -54,7 +54,7 @@ export class Workload {
       projects.push(project);
     }
     tool.state.projects = projects;
-    const res = await stack.call('POST', '/api/v1/connectors', { tool: 'dependency_track', label, location: tool.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
+    const res = await stack.call<{ id: string }>('POST', '/api/v1/connectors', { tool: 'dependency_track', label, location: tool.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
     if (res.status !== 201) {
       await tool.close();
       throw new Error(`creating connector ${label} answered ${res.status}: ${JSON.stringify(res.body)}`);
@@ -99,13 +99,13 @@ export class Workload {
 
   /** Starts a manual sync of the whole connector through the API. */
   async startSync(): Promise<{ operationId: string; workflowId: string; runId: string; attached: boolean }> {
-    const res = await this.stack.call('POST', `/api/v1/connectors/${this.connectorId}/sync`);
+    const res = await this.stack.call<{ operationId: string; workflowId: string; runId: string; attached: boolean }>('POST', `/api/v1/connectors/${this.connectorId}/sync`);
     if (res.status !== 202) throw new Error(`POST sync answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
   }
 
   async startRecordSync(project: number): Promise<{ operationId: string; workflowId: string; runId: string }> {
-    const res = await this.stack.call('POST', `/api/v1/records/${await this.recordId(project)}/sync`);
+    const res = await this.stack.call<{ operationId: string; workflowId: string; runId: string }>('POST', `/api/v1/records/${await this.recordId(project)}/sync`);
     if (res.status !== 202) throw new Error(`POST record sync answered ${res.status}: ${JSON.stringify(res.body)}`);
     return res.body;
   }

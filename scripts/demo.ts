@@ -1,64 +1,97 @@
 /**
- * The embedded default of `npm run dev`: a bundled demo tool (a local stand-in for a Dependency-Track
- * server, seeded with realistic projects and findings), a connector to it, discovery with auto-map, and
- * a first sync — all through the public API, as a user would do it. Prints where to look.
+ * The embedded default of `npm run dev`: bundled demo tools (local stand-ins for Dependency-Track, GitHub and
+ * SonarQube, seeded with realistic projects and findings), a connector to each, discovery with auto-map, and
+ * a first sync — all through the public API, as a user would do it. Prints per tool what it did and where to look.
  */
 import { createApiToken } from '../src/api/tokens.js';
 import { openDatabase } from '../src/db/database.js';
 import type { DemoContext } from '../src/devstack/demo-context.js';
-import { DEFAULT_DT_API_KEY, seedDemoData, startDependencyTrackFake } from '../test/fakes/dependency-track.js';
+import { startDemoTools, type DemoTool } from '../src/devstack/demo-tools.js';
 
 const DEMO_LABEL = 'demo';
 const FINAL = new Set(['succeeded', 'failed', 'partial']);
+/** Where the first demo tool listens (the others on the ports after it); 0 for free ports. */
+const DEFAULT_DEMO_TOOL_PORT = 8091;
 
-export async function runDemo(ctx: DemoContext): Promise<void> {
-  const demoTool = await startDependencyTrackFake({ host: '127.0.0.1', port: Number(ctx.env.VULNSYNC_DEMO_TOOL_PORT ?? 8091) });
-  ctx.signal.addEventListener('abort', () => void demoTool.close(), { once: true });
-  const seeded = seedDemoData(demoTool.state);
-  ctx.log(`demo tool (Dependency-Track stand-in) at ${demoTool.url}: ${seeded.projects} projects, ${seeded.findings} findings`);
+interface Operation {
+  id: string;
+  status: string;
+  summary: Record<string, unknown> | null;
+  error: { type: string; message: string } | null;
+  temporalUrl: string;
+}
+
+/** What the demo did with one tool. */
+export interface DemoOutcome {
+  tool: string;
+  name: string;
+  connectorId: string;
+  seeded: DemoTool['seeded'];
+  discover: Operation;
+  sync: Operation;
+}
+
+const count = (summary: Record<string, unknown> | null, key: string) => (typeof summary?.[key] === 'number' ? summary[key] : 0);
+
+export async function runDemo(ctx: DemoContext): Promise<DemoOutcome[]> {
+  const base = Number(ctx.env.VULNSYNC_DEMO_TOOL_PORT ?? process.env.VULNSYNC_DEMO_TOOL_PORT ?? DEFAULT_DEMO_TOOL_PORT);
+  const tools = await startDemoTools({ host: '127.0.0.1', basePort: base === 0 ? undefined : base });
+  ctx.signal.addEventListener('abort', () => void Promise.all(tools.map((tool) => tool.close())), { once: true });
+  for (const tool of tools) ctx.log(`demo ${tool.name} at ${tool.url}: ${tool.seeded.records} records, ${tool.seeded.findings} current findings`);
 
   const orm = await openDatabase(ctx.databaseUrl);
   const { token } = await createApiToken(orm.em.fork(), { name: `dev demo ${new Date().toISOString()}`, scope: 'admin' });
   await orm.close();
 
-  async function call(method: string, path: string, body?: unknown): Promise<any> {
+  async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
     const res = await fetch(`${ctx.apiUrl}${path}`, {
       method,
       headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
       body: body ? JSON.stringify(body) : undefined,
       signal: ctx.signal,
     });
-    const json: any = await res.json().catch(() => undefined);
-    if (!res.ok) throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(json?.error ?? json)}`);
-    return json;
+    const json: unknown = await res.json().catch(() => undefined);
+    if (!res.ok) {
+      const said = typeof json === 'object' && json !== null && 'error' in json ? json.error : json;
+      throw new Error(`${method} ${path} answered ${res.status}: ${JSON.stringify(said)}`);
+    }
+    return json as T;
   }
 
-  const existing = (await call('GET', '/api/v1/connectors?limit=500')).items.find(
-    (c: { tool: string; label: string }) => c.tool === 'dependency_track' && c.label === DEMO_LABEL,
-  );
-  const settings = { location: demoTool.url, secret: DEFAULT_DT_API_KEY, autoMap: true };
-  const connector = existing
-    ? await call('PATCH', `/api/v1/connectors/${existing.id}`, settings)
-    : await call('POST', '/api/v1/connectors', { tool: 'dependency_track', label: DEMO_LABEL, ...settings });
-  await call('POST', `/api/v1/connectors/${connector.id}/check`);
-  ctx.log(`connector "${DEMO_LABEL}" (${connector.id}) checked`);
+  async function finished(started: { operationId: string }): Promise<Operation> {
+    for (;;) {
+      const op = await call<Operation>('GET', `/api/v1/operations/${started.operationId}`);
+      if (FINAL.has(op.status) || ctx.signal.aborted) return op;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+  }
 
-  const started = await call('POST', `/api/v1/connectors/${connector.id}/sync`);
-  ctx.log(`sync started — Temporal UI: ${started.temporalUrl}`);
-  let op: any;
-  do {
-    await new Promise((r) => setTimeout(r, 500));
-    op = await call('GET', `/api/v1/operations/${started.operationId}`);
-  } while (!FINAL.has(op.status) && !ctx.signal.aborted);
+  const { items: existing } = await call<{ items: { id: string; tool: string; label: string }[] }>('GET', '/api/v1/connectors?limit=500');
+  const outcomes: DemoOutcome[] = [];
+  for (const tool of tools) {
+    const fields = { location: tool.url, secret: tool.secret, settings: tool.settings, autoMap: true };
+    const known = existing.find((c) => c.tool === tool.tool && c.label === DEMO_LABEL);
+    const connector = known
+      ? await call<{ id: string }>('PATCH', `/api/v1/connectors/${known.id}`, fields)
+      : await call<{ id: string }>('POST', '/api/v1/connectors', { tool: tool.tool, label: DEMO_LABEL, ...fields });
+    await call('POST', `/api/v1/connectors/${connector.id}/check`);
+    const discover = await finished(await call('POST', `/api/v1/connectors/${connector.id}/discover`));
+    const sync = await finished(await call('POST', `/api/v1/connectors/${connector.id}/sync`));
+    outcomes.push({ tool: tool.tool, name: tool.name, connectorId: connector.id, seeded: tool.seeded, discover, sync });
 
-  const s = op.summary ?? {};
-  ctx.log(`sync ${op.status}: ${s.records ?? 0} records, ${s.fetched ?? 0} findings fetched — ${s.created ?? 0} created, ` +
-    `${s.closed ?? 0} closed, ${s.reactivated ?? 0} reactivated, ${s.updated ?? 0} updated, ${s.untouched ?? 0} untouched`);
-  if (op.error) ctx.log(`error: ${op.error.type}: ${op.error.message}`);
+    const d = discover.summary;
+    const s = sync.summary;
+    ctx.log(`${tool.name}: connector "${DEMO_LABEL}" (${connector.id}) checked; discover ${discover.status}: ${count(d, 'discovered')} records (${count(d, 'created')} new, ${count(d, 'mapped')} newly mapped)`);
+    ctx.log(`${tool.name}: sync ${sync.status}: ${count(s, 'records')} records, ${count(s, 'fetched')} findings fetched — ${count(s, 'created')} created, ` +
+      `${count(s, 'closed')} closed, ${count(s, 'reactivated')} reactivated, ${count(s, 'updated')} updated, ${count(s, 'untouched')} untouched`);
+    for (const op of [discover, sync]) if (op.error) ctx.log(`${tool.name}: error: ${op.error.type}: ${op.error.message}`);
+    ctx.log(`${tool.name}: Temporal run ${sync.temporalUrl}`);
+  }
+
   ctx.log('look around:');
   ctx.log(`  API token     ${token}`);
   ctx.log(`  findings      curl -H "Authorization: Bearer ${token}" ${ctx.apiUrl}/api/v1/findings`);
-  ctx.log(`  operation     ${ctx.apiUrl}/api/v1/operations/${started.operationId}`);
-  ctx.log(`  Temporal run  ${started.temporalUrl}`);
+  ctx.log(`  operations    curl -H "Authorization: Bearer ${token}" ${ctx.apiUrl}/api/v1/operations`);
   ctx.log(`  API document  ${ctx.apiUrl}/api/v1/openapi.json`);
+  return outcomes;
 }

@@ -11,6 +11,8 @@ export const ERROR_TYPES = [
   'BAD_TOOL_DATA',
   /** A fetch's staged rows were not all there when it was applied; the workflow fetches again. */
   'STAGING_INCOMPLETE',
+  /** A stored fetch or discovery position the connector does not read (written by another version of it). */
+  'CURSOR_INVALID',
 ] as const;
 export type ErrorType = (typeof ERROR_TYPES)[number];
 
@@ -18,7 +20,7 @@ export type ErrorType = (typeof ERROR_TYPES)[number];
  * Types a retry of the same activity cannot fix: it fails fast and the operator sees the message
  * (STAGING_INCOMPLETE is fixed by fetching again, which the workflow does).
  */
-export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = ['AUTH_REJECTED', 'CONFIG_INVALID', 'RECORD_MISSING', 'BAD_TOOL_DATA', 'STAGING_INCOMPLETE'];
+export const NON_RETRYABLE_ERROR_TYPES: readonly ErrorType[] = ['AUTH_REJECTED', 'CONFIG_INVALID', 'RECORD_MISSING', 'BAD_TOOL_DATA', 'STAGING_INCOMPLETE', 'CURSOR_INVALID'];
 
 export function isRetryableType(type: ErrorType): boolean {
   return !NON_RETRYABLE_ERROR_TYPES.includes(type);

@@ -4,9 +4,9 @@ import type { EntityManager, MikroORM } from '@mikro-orm/postgresql';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { Outbound } from '../connectors/http/outbound.js';
-import { connectorFor } from '../connectors/index.js';
+import { connectorFor, connectors, type ToolRegistry } from '../connectors/index.js';
 import { openConnector } from '../connectors/manage.js';
-import { isRestartCursor, type ConnectorContext, type DiscoveredRecord, type FetchCursor, type RecordPage, type ToolConnector } from '../connectors/types.js';
+import { isRestartCursor, type ConnectorContext, type StoredCursor } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
 import type { SecretBox } from '../db/secrets.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
@@ -31,7 +31,7 @@ export interface ActivityDeps {
   /** Where tool requests may go; the default policy when left out. */
   outbound?: Outbound;
   /** Which connector implements a tool (tests may swap in their own registry). */
-  connectorFor?: (tool: string) => ToolConnector<any>;
+  connectors?: ToolRegistry;
   /** The worker's own counters (tool API calls and errors, findings fetched, record syncs). */
   metrics?: WorkerMetrics;
 }
@@ -166,7 +166,7 @@ async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unkn
 interface DiscoveryProgress {
   /** When the discovery began: every Record it lists gets it as last_discovered_at, and mapped ones older than it are missing. */
   startedAt: string;
-  cursor: FetchCursor | null;
+  cursor: StoredCursor | null;
   /** Every page is reconciled; only marking the missing is left. */
   listed: boolean;
   counts: { discovered: number; created: number; mapped: number; rejected: number };
@@ -175,13 +175,6 @@ interface DiscoveryProgress {
 function isDiscoveryProgress(value: unknown): value is DiscoveryProgress {
   const v = value as DiscoveryProgress | null | undefined;
   return typeof v?.startedAt === 'string' && !Number.isNaN(Date.parse(v.startedAt)) && typeof v.listed === 'boolean' && typeof v.counts === 'object';
-}
-
-/** A listing of a connector that cannot resume, as one page. */
-async function* asOnePage(records: AsyncIterable<DiscoveredRecord>): AsyncIterable<RecordPage> {
-  const all: DiscoveredRecord[] = [];
-  for await (const record of records) all.push(record);
-  yield { records: all, cursor: null };
 }
 
 /** The workflow run an activity works for, for log lines; empty outside an activity (direct calls in tests). */
@@ -195,13 +188,21 @@ function currentRun(): { workflowId?: string; runId?: string } {
 }
 
 export function createActivityGroups(deps: ActivityDeps) {
-  const toolConnector = deps.connectorFor ?? connectorFor;
+  const registry = deps.connectors ?? connectors;
+  const toolConnector = (tool: string) => {
+    try {
+      return connectorFor(tool, registry);
+    } catch (err) {
+      // A tool this worker has no connector for is CONFIG_INVALID: typed, so the run fails at once.
+      throw toActivityFailure(err);
+    }
+  };
 
   async function connectorWithConfig(em: ReturnType<MikroORM['em']['fork']>, connectorId: string) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
     try {
-      const { tool: plugin, config } = openConnector(connector, deps.secrets, toolConnector);
-      return { connector, plugin, config };
+      const { tool: plugin, connection } = openConnector(connector, deps.secrets, registry);
+      return { connector, plugin, connection };
     } catch (err) {
       // Unknown tool, settings the tool refuses, a secret that does not open: the run fails at once, typed.
       throw toActivityFailure(err);
@@ -314,10 +315,12 @@ export function createActivityGroups(deps: ActivityDeps) {
      */
     async discoverRecords(input: DiscoverRecordsInput): Promise<DiscoverRecordsResult> {
       const em = deps.orm.em.fork();
-      const { connector, plugin, config } = await connectorWithConfig(em, input.connectorId);
-      // A retried attempt resumes after the last page the one before reconciled (its heartbeat says which).
+      const { connector, plugin, connection } = await connectorWithConfig(em, input.connectorId);
+      // A retried attempt resumes after the last page the one before reconciled (its heartbeat says which); a
+      // position this connector does not read (another version wrote it) starts the listing over.
       const last: unknown = Context.current().info.heartbeatDetails;
-      const progress: DiscoveryProgress = isDiscoveryProgress(last) ? last : {
+      const resumable = isDiscoveryProgress(last) && (last.cursor === null || plugin.acceptsDiscoveryCursor(last.cursor));
+      const progress: DiscoveryProgress = resumable ? last : {
         startedAt: new Date().toISOString(),
         cursor: null,
         listed: false,
@@ -327,7 +330,7 @@ export function createActivityGroups(deps: ActivityDeps) {
       if (!progress.listed) {
         // Waits the tool asks for heartbeat the progress too, so the last heartbeat always says where to resume.
         const ctx = connectorContext({ onWait: () => Context.current().heartbeat(progress), onToolCall: toolCalls(connector.tool) });
-        const pages = plugin.discoverPages ? plugin.discoverPages(config, progress.cursor, ctx) : asOnePage(plugin.discover(config, ctx));
+        const pages = connection.discoverPages(progress.cursor, ctx);
         await callTool(async () => {
           for await (const page of pages) {
             const reconciled = await reconcileRecordPage(em.fork(), connector, page.records, startedAt);
@@ -386,15 +389,19 @@ export function createActivityGroups(deps: ActivityDeps) {
       let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
       if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
 
-      const { connector, plugin, config } = await connectorWithConfig(em, input.connectorId);
-      if (fetch.pages > 0 && (isRestartCursor(fetch.cursor) || !(await stagedPagesIntact(deps.pool, fetch)))) {
-        // The source cannot resume mid-way, or pages an earlier attempt committed are gone: what it staged is
-        // discarded and the fetch starts over.
+      const { plugin, connection } = await connectorWithConfig(em, input.connectorId);
+      const stored: unknown = fetch.cursor ?? null;
+      const resumable = stored === null || plugin.acceptsFetchCursor(stored);
+      if (fetch.pages > 0 && (isRestartCursor(stored) || !resumable || !(await stagedPagesIntact(deps.pool, fetch)))) {
+        // The source cannot resume mid-way, the stored position is not one this connector reads (another
+        // version wrote it), or pages an earlier attempt committed are gone: what it staged is discarded and
+        // the fetch starts over.
+        if (!isRestartCursor(stored) && !resumable) deps.logger.warn({ fetchId: input.fetchId, tool: plugin.tool }, 'the stored fetch position is not one this connector reads; the fetch starts over');
         await discardStagedPages(deps.pool, input.fetchId);
         fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
       }
-      const resumeFrom = fetch.pages > 0 ? ((fetch.cursor as Record<string, unknown> | null) ?? null) : null;
-      const finished = fetch.pages > 0 && resumeFrom === null;
+      const resumeFrom = fetch.pages > 0 && plugin.acceptsFetchCursor(fetch.cursor) ? fetch.cursor : null;
+      const finished = fetch.pages > 0 && (fetch.cursor ?? null) === null;
       if (!finished) {
         const stager = createPageStager(deps.pool, {
           fetchId: input.fetchId,
@@ -402,13 +409,13 @@ export function createActivityGroups(deps: ActivityDeps) {
           hashFields: plugin.hashFields,
           rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
         });
-        const ctx = connectorContext({ onToolCall: toolCalls(connector.tool) });
+        const ctx = connectorContext({ onToolCall: toolCalls(plugin.tool) });
         const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
         try {
           await callTool(async () => {
-            for await (const result of plugin.fetchFindings(config, recordRef, resumeFrom, ctx)) {
+            for await (const result of connection.fetchFindings(recordRef, resumeFrom, ctx)) {
               await stager.stage(result.findings, result.cursor);
-              deps.metrics?.fetched(connector.tool, result.findings.length);
+              deps.metrics?.fetched(plugin.tool, result.findings.length);
               Context.current().heartbeat({ pages: stager.pagesStarted });
             }
             await stager.flush();

@@ -2,7 +2,7 @@ import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Client } from '@temporalio/client';
 import type { Logger } from 'pino';
 import type { Outbound } from '../connectors/http/outbound.js';
-import type { ToolConnector } from '../connectors/types.js';
+import type { ToolRegistry } from '../connectors/index.js';
 import type { SecretBox } from '../db/secrets.js';
 import type { AuthFailureLimiter } from './auth.js';
 import type { RunStarter } from '../temporal/runs.js';
@@ -25,7 +25,7 @@ export interface ApiDeps {
   /** Connector schedules' jitter and catch-up window (Temporal duration strings such as `10m`). */
   schedule?: { jitter?: string; catchupWindow?: string };
   /** The connector types the API accepts; defaults to every connector vulnsync ships. */
-  connectors?: Record<string, ToolConnector<any>>;
+  connectors?: ToolRegistry;
   /** Where a check's requests may go (and whether http locations are accepted); the defaults when left out. */
   outbound?: Outbound;
   /** How long `POST /connectors/:id/check` waits for the tool. Default 20 s. */

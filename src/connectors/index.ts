@@ -1,3 +1,4 @@
+import { ConnectorError } from '../errors.js';
 import type { ToolConnector } from './types.js';
 import { bugcrowd } from './bugcrowd/index.js';
 import { awsSecurityHub } from './aws-security-hub/index.js';
@@ -12,24 +13,39 @@ import { semgrep } from './semgrep/index.js';
 import { snyk } from './snyk/index.js';
 import { sonarqube } from './sonarqube/index.js';
 
-/** Every connector vulnsync ships, by tool id. */
-export const connectors: Record<string, ToolConnector<any>> = {
-  [dependencyTrack.tool]: dependencyTrack,
-  [github.tool]: github,
-  [semgrep.tool]: semgrep,
-  [edgescan.tool]: edgescan,
-  [cobalt.tool]: cobalt,
-  [snyk.tool]: snyk,
-  [bugcrowd.tool]: bugcrowd,
-  [awsSecurityHub.tool]: awsSecurityHub,
-  [sonarqube.tool]: sonarqube,
-  [harbor.tool]: harbor,
-  [blackDuck.tool]: blackDuck,
-  [gitlab.tool]: gitlab,
-};
+/** Every connector vulnsync ships, by tool id: the one list of tools. */
+export const connectors = {
+  dependency_track: dependencyTrack,
+  github,
+  semgrep,
+  edgescan,
+  cobalt,
+  snyk,
+  bugcrowd,
+  aws_security_hub: awsSecurityHub,
+  sonarqube,
+  harbor,
+  blackduck: blackDuck,
+  gitlab,
+} as const satisfies Record<string, ToolConnector>;
 
-export function connectorFor(tool: string): ToolConnector<any> {
-  const connector = connectors[tool];
-  if (!connector) throw new Error(`unknown tool "${tool}"`);
+/** The id of a tool vulnsync ships (`dependency_track`, `github`, …). */
+export type ToolName = keyof typeof connectors;
+
+/** The connectors a server accepts, by tool id: the shipped ones, or a test's own. */
+export type ToolRegistry = Readonly<Record<string, ToolConnector>>;
+
+for (const [key, connector] of Object.entries(connectors)) {
+  if (connector.tool !== key) throw new Error(`the connector of "${connector.tool}" is listed as "${key}"`);
+}
+
+export function isToolName(tool: string): tool is ToolName {
+  return Object.hasOwn(connectors, tool);
+}
+
+/** The shipped connector of a tool; CONFIG_INVALID for a tool this server has none of. */
+export function connectorFor(tool: string, registry: ToolRegistry = connectors): ToolConnector {
+  const connector = Object.hasOwn(registry, tool) ? registry[tool] : undefined;
+  if (!connector) throw new ConnectorError('CONFIG_INVALID', `this server has no connector for the tool "${tool}"`);
   return connector;
 }

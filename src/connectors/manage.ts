@@ -2,8 +2,8 @@ import type { Logger } from 'pino';
 import { openConnectorSecret, type SecretBox } from '../db/secrets.js';
 import { ConnectorError } from '../errors.js';
 import type { Outbound } from './http/outbound.js';
-import { connectorFor as shippedConnectorFor } from './index.js';
-import type { ConnectorConfig, ConnectorContext, ToolConnector } from './types.js';
+import { connectorFor, connectors, type ToolRegistry } from './index.js';
+import type { ConnectorContext, ToolConnection, ToolConnector } from './types.js';
 
 /** What a stored connector needs for a call to its tool. */
 export interface StoredConnector {
@@ -15,9 +15,9 @@ export interface StoredConnector {
 }
 
 export interface OpenedConnector {
-  tool: ToolConnector<any>;
-  /** Settings parsed by the tool's schema, the secret opened (held in memory only). */
-  config: ConnectorConfig<unknown>;
+  tool: ToolConnector;
+  /** The tool's calls with this connector's settings parsed (once, here) and its secret opened (held in memory only). */
+  connection: ToolConnection;
 }
 
 /**
@@ -25,23 +25,9 @@ export interface OpenedConnector {
  * secret opened. The API's check and the worker's runs both come here, so each failure is the same typed
  * CONFIG_INVALID for both — fixed by a person, never by retrying.
  */
-export function openConnector(
-  connector: StoredConnector,
-  secrets: SecretBox,
-  connectorFor: (tool: string) => ToolConnector<any> = shippedConnectorFor,
-): OpenedConnector {
-  let tool: ToolConnector<any>;
-  try {
-    tool = connectorFor(connector.tool);
-  } catch {
-    throw new ConnectorError('CONFIG_INVALID', `this server has no connector for the tool "${connector.tool}"`);
-  }
-  const settings = tool.spec.settings.safeParse(connector.settings ?? {});
-  if (!settings.success) {
-    const issue = settings.error.issues[0];
-    throw new ConnectorError('CONFIG_INVALID', `the connector's settings are not valid for ${tool.displayName}: ${issue?.path.join('.') || 'settings'}: ${issue?.message ?? 'invalid'}`);
-  }
-  return { tool, config: { location: connector.location, secret: openConnectorSecret(secrets, connector), settings: settings.data } };
+export function openConnector(connector: StoredConnector, secrets: SecretBox, registry: ToolRegistry = connectors): OpenedConnector {
+  const tool = connectorFor(connector.tool, registry);
+  return { tool, connection: tool.open({ location: connector.location, secret: openConnectorSecret(secrets, connector), settings: connector.settings ?? {} }) };
 }
 
 /**
@@ -58,7 +44,7 @@ export async function checkConnector(
   const ctx: ConnectorContext = { logger: context.logger, signal: controller.signal, outbound: context.outbound };
   try {
     await Promise.race([
-      opened.tool.check(opened.config, ctx),
+      opened.connection.check(ctx),
       new Promise<never>((_, reject) => {
         timer = setTimeout(() => {
           controller.abort();

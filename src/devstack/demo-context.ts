@@ -16,4 +16,4 @@ export interface DemoContext {
 }
 
 /** The export scripts/demo.ts provides. */
-export type RunDemo = (context: DemoContext) => Promise<void>;
+export type RunDemo = (context: DemoContext) => Promise<unknown>;

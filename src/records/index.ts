@@ -1,6 +1,6 @@
 /** Records (SPEC §3): mapping to Products and Tests, and reconciling what a discovery lists; shared by the API and the activities. */
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { connectors } from '../connectors/index.js';
+import { connectors, isToolName } from '../connectors/index.js';
 import type { DiscoveredRecord } from '../connectors/types.js';
 import { Connector, Engagement, Product, Test, ToolRecord } from '../db/entities.js';
 import { GLOBAL_CONNECTORS_ENGAGEMENT } from '../domain.js';
@@ -37,7 +37,7 @@ export async function testFor(em: EntityManager, product: Product, connector: Co
 
 /** Says where an auto-mapped product came from, so a person who finds it later can tell. */
 function autoMappedDescription(connector: Connector, vep: DiscoveredRecord): string {
-  const tool = connectors[connector.tool]?.displayName ?? connector.tool;
+  const tool = isToolName(connector.tool) ? connectors[connector.tool].displayName : connector.tool;
   return `Created by vulnsync when the ${tool} connector "${connector.label}" discovered the record "${vep.name}" (auto-map).`;
 }
 

@@ -13,8 +13,9 @@ import { createRunStarter } from '../../src/temporal/runs.js';
 import { deleteConnectorSchedule } from '../../src/temporal/schedules.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestClient, uniqueTaskQueue, type TestTemporalClient } from '../support/temporal.js';
+import type { AnswerBody } from '../support/answers.js';
 
-export interface ApiAnswer<T = any> {
+export interface ApiAnswer<T = AnswerBody> {
   status: number;
   headers: Headers;
   /** The raw body, for asserting that something (a secret) appears nowhere in it. */
@@ -33,7 +34,7 @@ export interface TestApi {
   deps: ApiDeps;
   /** Every response body this API answered, to check a secret never appears in any of them. */
   bodies: string[];
-  call<T = any>(method: string, path: string, options?: { body?: unknown; rawBody?: string; token?: string | null; headers?: Record<string, string> }): Promise<ApiAnswer<T>>;
+  call<T = AnswerBody>(method: string, path: string, options?: { body?: unknown; rawBody?: string; token?: string | null; headers?: Record<string, string> }): Promise<ApiAnswer<T>>;
   close(): Promise<void>;
 }
 
@@ -92,7 +93,7 @@ export async function startTestApi(overrides: Partial<ApiDeps> = {}): Promise<Te
       bodies.push(text);
       let body: unknown = undefined;
       if (text && response.headers.get('content-type')?.includes('application/json')) body = JSON.parse(text);
-      return { status: response.status, headers: response.headers, text, body: body as any };
+      return { status: response.status, headers: response.headers, text, body: body as AnswerBody };
     },
     async close() {
       try {

@@ -3,6 +3,7 @@ import { auditSummary } from '../../src/audit/audit-log.js';
 import { createApiToken } from '../../src/api/tokens.js';
 import { ToolRecord } from '../../src/db/entities.js';
 import { seedFindings, startTestApi, type TestApi } from './api-harness.js';
+import type { AnswerBody } from '../support/answers.js';
 
 let api: TestApi;
 let operator: { id: string; token: string };
@@ -24,7 +25,7 @@ const unknownUuid = '00000000-0000-4000-8000-000000000000';
 async function auditEvents(query = '') {
   const res = await api.call('GET', `/api/v1/audit${query}`);
   expect(res.status).toBe(200);
-  return res.body.items as any[];
+  return res.body.items as AnswerBody[];
 }
 
 describe('audit log', () => {

@@ -1,4 +1,5 @@
 import { seedFindings, startTestApi, type TestApi } from './api-harness.js';
+import type { AnswerBody } from '../support/answers.js';
 
 let api: TestApi;
 
@@ -12,7 +13,7 @@ afterAll(async () => {
 
 const cursorOf = (...values: unknown[]) => Buffer.from(JSON.stringify(values)).toString('base64url');
 
-function expectErrorShape(res: { status: number; body: any }, status: number) {
+function expectErrorShape(res: { status: number; body: AnswerBody }, status: number) {
   expect({ status: res.status, body: res.body }).toEqual({
     status,
     body: { error: { code: expect.any(String), message: expect.any(String), details: res.body?.error?.details === null ? null : expect.any(Object) } },

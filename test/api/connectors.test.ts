@@ -5,7 +5,7 @@ import { createApp } from '../../src/api/app.js';
 import type { ApiDeps } from '../../src/api/deps.js';
 import { connectors as shippedConnectors } from '../../src/connectors/index.js';
 import { createOutbound } from '../../src/connectors/http/outbound.js';
-import type { ToolConnector } from '../../src/connectors/types.js';
+import { defineConnector } from '../../src/connectors/types.js';
 import { Connector, Finding, Operation, Test, ToolRecord } from '../../src/db/entities.js';
 import { openConnectorSecret, SecretBox } from '../../src/db/secrets.js';
 import { describeConnectorSchedule } from '../../src/temporal/schedules.js';
@@ -13,16 +13,17 @@ import { DEFAULT_DT_API_KEY, startDependencyTrackFake, type DependencyTrackFake 
 import { listen, seedFindings, startTestApi, TEMPORAL_UI, type TestApi } from './api-harness.js';
 
 /** A tool whose check never answers, to see the API give up on it. */
-const silentTool: ToolConnector<Record<string, unknown>> = {
+const silentTool = defineConnector({
   tool: 'silent_tool',
   displayName: 'Silent Tool',
   spec: { settings: z.object({}), secretDescription: 'anything', locationDescription: 'anywhere' },
   matching: 'unique_id_from_tool',
   hashFields: [],
+  cursors: { fetch: z.never(), discovery: z.never() },
   check: () => new Promise<void>(() => undefined),
   async *discover() {},
   async *fetchFindings() {},
-};
+});
 
 const SECRETS = ['odt-secret-that-must-never-leak-1', 'odt-secret-that-must-never-leak-2', DEFAULT_DT_API_KEY, 'ghp_secret_never_returned'];
 

@@ -4,6 +4,7 @@ import { createApiToken } from '../../src/api/tokens.js';
 import { startServer, type StartedServer } from '../../src/server.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
+import type { AnswerBody } from '../support/answers.js';
 
 /**
  * PostgreSQL going away under a running API (a restart, a failover) is a 503 with Retry-After, never a
@@ -59,7 +60,7 @@ afterAll(async () => {
 
 const get = async (path: string) => {
   const res = await fetch(`${api.url}${path}`, { headers: { authorization: `Bearer ${token}` } });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as any };
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as AnswerBody };
 };
 
 it('answers 503 with Retry-After while PostgreSQL is unreachable, and recovers when it is back', async () => {

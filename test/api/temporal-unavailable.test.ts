@@ -6,6 +6,7 @@ import { startServer, type StartedServer } from '../../src/server.js';
 import { DEFAULT_DT_API_KEY, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { uniqueTaskQueue } from '../support/temporal.js';
+import type { AnswerBody } from '../support/answers.js';
 
 /**
  * Temporal going away under a running API: runs cannot start, so the API answers 503 with Retry-After (never
@@ -54,7 +55,7 @@ const call = async (method: string, path: string, body?: unknown) => {
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
     body: body ? JSON.stringify(body) : undefined,
   });
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json().catch(() => null)) as any };
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json().catch(() => null)) as AnswerBody };
 };
 
 it('answers 503 with Retry-After when Temporal is unreachable, and leaves no orphan Operation', async () => {

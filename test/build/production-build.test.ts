@@ -1,3 +1,4 @@
+import type { AnswerBody, OperationAnswer } from '../support/answers.js';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
@@ -96,23 +97,23 @@ describe('the production build', () => {
         headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
         body: body ? JSON.stringify(body) : undefined,
       });
-      return { status: res.status, body: (await res.json()) as any };
+      return { status: res.status, body: (await res.json()) as AnswerBody };
     };
     const connector = await call('POST', '/api/v1/connectors', { tool: 'dependency_track', label: 'compiled', location: tool!.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
     expect(connector.status).toBe(201);
     const started = await call('POST', `/api/v1/connectors/${connector.body.id}/sync`);
     expect(started.status).toBe(202);
-    let op: any;
+    let op: OperationAnswer | undefined;
     await waitFor('the sync to finish', async () => {
       op = (await call('GET', `/api/v1/operations/${started.body.operationId}`)).body;
-      return ['succeeded', 'failed', 'partial'].includes(op.status);
+      return ['succeeded', 'failed', 'partial'].includes(op!.status);
     });
-    expect({ status: op.status, created: op.summary.created, closed: op.summary.closed }).toEqual({ status: 'succeeded', created: 2, closed: 0 });
+    expect({ status: op!.status, created: op!.summary?.created, closed: op!.summary?.closed }).toEqual({ status: 'succeeded', created: 2, closed: 0 });
 
     // One format: every line the worker wrote is a pino JSON object (no webpack report, no SDK multi-line text).
     const entries = workerLines.map((line) => {
       try {
-        return JSON.parse(line) as Record<string, any>;
+        return JSON.parse(line) as Record<string, unknown>;
       } catch {
         throw new Error(`the worker wrote a line that is not JSON: ${line}`);
       }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { awsSecurityHub, createAwsSecurityHubConnector } from '../../src/connectors/aws-security-hub/index.js';
 import { createOutbound } from '../../src/connectors/http/outbound.js';
-import type { ConnectorConfig, RecordRef } from '../../src/connectors/types.js';
+import type { ConnectorConfig, RecordRef, StoredCursor } from '../../src/connectors/types.js';
 import { AWS_ACCESS_KEY_ID, AWS_ACCOUNT, DEFAULT_AWS_SECRET, asffFinding, seedAwsDefaults, startAwsFake, type AwsFake } from '../fakes/aws-security-hub.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
 import { describeConnectorContract, seededFake } from './http-contract.js';
@@ -44,7 +44,7 @@ describeConnectorContract('AWS Security Hub', {
 describe('AWS Security Hub: requests and mapping', () => {
   const env = seededFake(startAwsFake, seed);
   const bodies = () => env.fake.state.requests.filter((r) => r.path === '/findings').map((r) => JSON.parse(r.body) as Record<string, unknown>);
-  const fetchPages = (config = env.seeded.config, cursor: Record<string, unknown> | null = null) => collect(connector.fetchFindings(config, env.seeded.record, cursor, testContext()));
+  const fetchPages = (config = env.seeded.config, cursor: StoredCursor | null = null) => collect(connector.open(config).fetchFindings(env.seeded.record, cursor, testContext()));
   const fetchAll = async () => (await fetchPages()).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on the finding Id', () => {
@@ -80,14 +80,14 @@ describe('AWS Security Hub: requests and mapping', () => {
   });
 
   it('discovers one record per configured region of the account STS names; an account in settings spares the call', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records).toEqual([
       { externalId: `${AWS_ACCOUNT}/${REGION}`, name: `AWS ${AWS_ACCOUNT} ${REGION}`, metadata: { accountId: AWS_ACCOUNT, region: REGION } },
       { externalId: `${AWS_ACCOUNT}/us-east-1`, name: `AWS ${AWS_ACCOUNT} us-east-1`, metadata: { accountId: AWS_ACCOUNT, region: 'us-east-1' } },
     ]);
     expect(env.fake.state.requests.map((r) => [r.path, new URLSearchParams(r.body).get('Action')])).toEqual([['/', 'GetCallerIdentity']]);
     env.fake.state.requests = [];
-    const named = await collect(connector.discover({ ...env.seeded.config, settings: { regions: ['us-east-1'], accountId: '999999999999' } }, testContext()));
+    const named = await collect(connector.open({ ...env.seeded.config, settings: { regions: ['us-east-1'], accountId: '999999999999' } }).discover(testContext()));
     expect(named.map((r) => r.externalId)).toEqual(['999999999999/us-east-1']);
     expect(env.fake.state.requests).toHaveLength(0);
   });
@@ -108,7 +108,7 @@ describe('AWS Security Hub: requests and mapping', () => {
   });
 
   it('a secret that is not "<access key id>:<secret access key>" is CONFIG_INVALID before anything is sent', async () => {
-    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: 'justOneLongCredential000' }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret: 'justOneLongCredential000' }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('<access key id>:<secret access key>');
     expect(error.message).not.toContain('justOneLongCredential000');
@@ -118,17 +118,17 @@ describe('AWS Security Hub: requests and mapping', () => {
   it('a rate limit longer than the in-process wait is RATE_LIMITED with the delay for Temporal, waiting for nothing', async () => {
     env.fake.inject({ match: '/findings', respond: { status: 429, headers: { 'Retry-After': '120' }, body: { message: 'Rate exceeded' } } });
     const ctx = testContext();
-    const error = await connectorErrorOf(collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, ctx)));
+    const error = await connectorErrorOf(() => collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, ctx)));
     expect(error).toMatchObject({ type: 'RATE_LIMITED', details: { retryAfterMs: 120_000 } });
     expect(ctx.waits).toEqual([]);
   });
 
   it('never connects to a metadata address, given literally or by a name that resolves there', async () => {
-    const literal = await connectorErrorOf(connector.check({ ...env.seeded.config, location: 'http://169.254.169.254' }, testContext()));
+    const literal = await connectorErrorOf(() => connector.open({ ...env.seeded.config, location: 'http://169.254.169.254' }).check(testContext()));
     expect(literal.type).toBe('CONFIG_INVALID');
     const port = new URL(env.fake.url).port;
     const outbound = createOutbound({ lookup: ((_host: string, _options: unknown, callback: (e: null, a: { address: string; family: number }[]) => void) => callback(null, [{ address: '169.254.169.254', family: 4 }])) as never });
-    const named = await connectorErrorOf(connector.check({ ...env.seeded.config, location: `http://metadata.test:${port}` }, { ...testContext(), outbound }));
+    const named = await connectorErrorOf(() => connector.open({ ...env.seeded.config, location: `http://metadata.test:${port}` }).check({ ...testContext(), outbound }));
     expect(named.type).toBe('CONFIG_INVALID');
     expect(named.message).toContain('169.254.0.0/16');
     expect(env.fake.state.requests).toHaveLength(0);
@@ -140,7 +140,7 @@ describe('AWS Security Hub: requests and mapping', () => {
       looked.push(host);
       callback(null, [{ address: '169.254.169.254', family: 4 }]);
     };
-    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, location: 'https://amazonaws.com' }, { ...testContext(), outbound: createOutbound({ lookup: lookup as never }) }));
+    const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, location: 'https://amazonaws.com' }).check({ ...testContext(), outbound: createOutbound({ lookup: lookup as never }) }));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(new Set(looked)).toEqual(new Set([`securityhub.${REGION}.amazonaws.com`]));
   });

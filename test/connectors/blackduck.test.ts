@@ -45,7 +45,7 @@ describeConnectorContract('Black Duck', {
 
 describe('Black Duck: token exchange, requests and mapping', () => {
   const env = seededFake(startBlackDuckFake, seed);
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
   const calls = () => env.fake.state.requests.map((r) => `${r.method} ${r.path}${r.query.offset ? `@${r.query.offset}` : ''}`.replace(FINDINGS_PATH, '/bom'));
 
   it('is the shipped connector, matching on component version and vulnerability', () => {
@@ -53,7 +53,7 @@ describe('Black Duck: token exchange, requests and mapping', () => {
   });
 
   it('exchanges the API token once for a bearer token that serves a whole fetch while it lives', async () => {
-    await connector.check(env.seeded.config, testContext());
+    await connector.open(env.seeded.config).check(testContext());
     expect(env.fake.state.requests.map((r) => [r.method, r.path, r.query])).toEqual([
       ['POST', '/api/tokens/authenticate', {}],
       ['GET', '/api/projects', { limit: '1' }],
@@ -92,7 +92,7 @@ describe('Black Duck: token exchange, requests and mapping', () => {
   });
 
   it('discovers every project version as a record named "project version", with the project id to fetch it', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     const { shop } = env.seeded;
     expect(records.slice(0, 2)).toEqual([
       { externalId: VERSION_ID, name: 'shop 1.0', metadata: { projectId: SHOP_ID, projectName: 'shop', versionName: '1.0', phase: 'DEVELOPMENT' } },

@@ -36,7 +36,7 @@ describeConnectorContract('Bugcrowd', {
 
 describe('Bugcrowd: requests and mapping', () => {
   const env = seededFake(startBugcrowdFake, seed);
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
   const only = (...submissions: BugcrowdSubmissionJson[]) => (env.fake.state.submissions = submissions);
 
   it('is the shipped connector, matching on the submission id', () => {
@@ -44,14 +44,14 @@ describe('Bugcrowd: requests and mapping', () => {
   });
 
   it('sends "Authorization: Token <username>:<password>" and Bugcrowd’s media type; checks through the submissions', async () => {
-    await connector.check(env.seeded.config, testContext());
+    await connector.open(env.seeded.config).check(testContext());
     expect(env.fake.state.requests[0]).toMatchObject({ path: '/submissions', query: { 'page[limit]': '1' } });
     expect(env.fake.state.requests[0]!.headers).toMatchObject({ authorization: '[redacted]', accept: 'application/vnd.bugcrowd+json' });
   });
 
   it('a secret that is not "<username>:<password>" is CONFIG_INVALID before anything is sent, and not repeated', async () => {
     for (const secret of ['justOnePasswordWithoutUser0', ':passwordWithoutUsername000', 'usernameWithoutPassword000:']) {
-      const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret }, testContext()));
+      const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret }).check(testContext()));
       expect(error.type).toBe('CONFIG_INVALID');
       expect(error.message).toContain('<username>:<password>');
       expect(error.message).not.toContain(secret);
@@ -62,7 +62,7 @@ describe('Bugcrowd: requests and mapping', () => {
   it('the password alone, echoed by the tool, is redacted', async () => {
     const password = DEFAULT_BUGCROWD_TOKEN.split(':')[1]!;
     env.fake.inject({ match: '/submissions', respond: { status: 400, body: { errors: [{ detail: `password ${password} is not valid here` }] } } });
-    const error = await connectorErrorOf(connector.check(env.seeded.config, testContext()));
+    const error = await connectorErrorOf(() => connector.open(env.seeded.config).check(testContext()));
     expect(error.message).not.toContain(password);
   });
 
@@ -75,7 +75,7 @@ describe('Bugcrowd: requests and mapping', () => {
   });
 
   it('discovers programs by id and name, with their code', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records[0]).toEqual({ externalId: env.seeded.web.id, name: 'Acme Web', metadata: { code: 'acme-web' } });
     expect(env.fake.state.requests.map((r) => r.query['page[offset]'] ?? '0')).toEqual(['0', '100']);
   });

@@ -37,17 +37,17 @@ describeConnectorContract('Cobalt', {
 
 describe('Cobalt: requests and mapping', () => {
   const env = seededFake(startCobaltFake, seed);
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on the finding id', () => {
     expect(cobalt).toMatchObject({ tool: 'cobalt', displayName: 'Cobalt', matching: 'unique_id_from_tool' });
   });
 
   it('sends both tokens and the v2 media type; a secret without the org token is CONFIG_INVALID before anything is sent', async () => {
-    await connector.check(env.seeded.config, testContext());
+    await connector.open(env.seeded.config).check(testContext());
     expect(env.fake.state.requests[0]).toMatchObject({ path: '/findings', query: { limit: '1' } });
     expect(env.fake.state.requests[0]!.headers).toMatchObject({ authorization: '[redacted]', 'x-org-token': '[redacted]', accept: 'application/vnd.cobalt.v2+json' });
-    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: 'onlyTheApiTokenHere000000' }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret: 'onlyTheApiTokenHere000000' }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('<API token>:<org token>');
     expect(error.message).not.toContain('onlyTheApiTokenHere');
@@ -55,7 +55,7 @@ describe('Cobalt: requests and mapping', () => {
   });
 
   it('a wrong org token is AUTH_REJECTED (403)', async () => {
-    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: `${env.seeded.config.secret.split(':')[0]}:someOtherOrgToken00000` }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret: `${env.seeded.config.secret.split(':')[0]}:someOtherOrgToken00000` }).check(testContext()));
     expect(error).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 403 } });
   });
 
@@ -69,7 +69,7 @@ describe('Cobalt: requests and mapping', () => {
   });
 
   it('discovers assets by id and title', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records[0]).toEqual({ externalId: env.seeded.web.resource.id, name: 'webapp', metadata: { assetType: 'web', url: env.seeded.web.links.ui.url } });
   });
 

@@ -16,11 +16,11 @@ export async function collect<T>(items: AsyncIterable<T>): Promise<T[]> {
   return out;
 }
 
-/** The ConnectorError a call fails with; fails the test when it resolves or throws anything else. */
-export async function connectorErrorOf(work: Promise<unknown>): Promise<ConnectorError> {
+/** The ConnectorError a call fails with (a promise, or a function that throws or rejects); fails the test when it succeeds or throws anything else. */
+export async function connectorErrorOf(work: Promise<unknown> | (() => unknown)): Promise<ConnectorError> {
   let outcome: unknown;
   try {
-    await work;
+    await (typeof work === 'function' ? work() : work);
   } catch (error) {
     outcome = error;
   }

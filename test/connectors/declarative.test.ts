@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
 import { cweNumbers, declarativeConnector, holds, interpolate, itemsAt, paginate, valueAt, type DeclarativeDefinition, type Paginator, findingsStream, type FindingsStream } from '../../src/connectors/declarative/index.js';
+import type { StoredCursor } from '../../src/connectors/types.js';
 import { bearerAuth, createHttpClient, type HttpClient } from '../../src/connectors/http/index.js';
 import { startFakeServer, type FakeServer, type FakeState } from '../fakes/fake-server.js';
 import { FAST_RETRIES, collect, connectorErrorOf, testContext } from './connector-context.js';
@@ -215,8 +216,8 @@ describe('custom paging and several findings streams', () => {
       },
       FAST_RETRIES,
     );
-  const fetch = (cursor: Record<string, unknown> | null) =>
-    collect(twoStreams().fetchFindings({ location: fake.url, secret: 'paging-test-token', settings: {} }, { externalId: '1', name: 'one', metadata: {} }, cursor, testContext()));
+  const fetch = (cursor: StoredCursor | null) =>
+    collect(twoStreams().open({ location: fake.url, secret: 'paging-test-token', settings: {} }).fetchFindings({ externalId: '1', name: 'one', metadata: {} }, cursor, testContext()));
 
   it('fetches the streams one after the other; the cursor names the stream, and after its last page the next one', async () => {
     const pages = await fetch(null);
@@ -289,7 +290,7 @@ describe('findings lookups', () => {
 
   it('makes each lookup once per fetch, before the listing, and triage rules read its answer', async () => {
     const connector = declarativeConnector(definition('/offset'), FAST_RETRIES);
-    const pages = await collect(connector.fetchFindings({ ...config, location: fake.url }, record, null, testContext()));
+    const pages = await collect(connector.open({ ...config, location: fake.url }).fetchFindings(record, null, testContext()));
     expect(pages.flatMap((p) => p.findings).map((f) => [f.title, f.falseP])).toEqual(ITEMS.map(({ n }) => [`item ${n}`, n >= 5]));
     expect(fake.state.requests.map((r) => r.path)).toEqual(['/offset', '/jsonapi', '/jsonapi', '/jsonapi']);
     expect(fake.state.requests[0]!.query).toEqual({ limit: '1' });
@@ -297,7 +298,7 @@ describe('findings lookups', () => {
 
   it('a lookup answering 404 means the record is gone', async () => {
     const connector = declarativeConnector(definition('/gone'), FAST_RETRIES);
-    const error = await connectorErrorOf(collect(connector.fetchFindings({ ...config, location: fake.url }, record, null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open({ ...config, location: fake.url }).fetchFindings(record, null, testContext())));
     expect(error).toMatchObject({ type: 'RECORD_MISSING', retryable: false });
     expect(error.message).toContain('the record');
   });

@@ -84,19 +84,19 @@ describe('Dependency-Track connector: identity', () => {
 
 describe('check', () => {
   it('succeeds with a valid key, in one authenticated call', async () => {
-    await connector.check(config, testContext());
+    await connector.open(config).check(testContext());
     expect(fake.state.requests).toHaveLength(1);
     expect(fake.state.requests[0]).toMatchObject({ path: '/api/v1/project', query: { pageNumber: '1', pageSize: '1' } });
     expect(fake.state.requests[0]!.headers['x-api-key']).toBe('[redacted]');
   });
 
   it('accepts the location with /api appended', async () => {
-    await connector.check({ ...config, location: `${fake.url}/api/` }, testContext());
+    await connector.open({ ...config, location: `${fake.url}/api/` }).check(testContext());
     expect(fake.state.requests[0]!.path).toBe('/api/v1/project');
   });
 
   it('reports a wrong key as AUTH_REJECTED without revealing it', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, secret: 'odt_wrongKey123456789' }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, secret: 'odt_wrongKey123456789' }).check(testContext()));
     expect(error.type).toBe('AUTH_REJECTED');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('Dependency-Track rejected the API key (401) at GET /api/v1/project');
@@ -106,32 +106,32 @@ describe('check', () => {
 
   it('names the missing permissions when the key is valid but not allowed', async () => {
     fake.state.permissions = ['VIEW_VULNERABILITY'];
-    const error = await connectorErrorOf(connector.check(config, testContext()));
+    const error = await connectorErrorOf(() => connector.open(config).check(testContext()));
     expect(error.type).toBe('AUTH_REJECTED');
     expect(error.message).toContain('(403)');
     expect(error.message).toContain('VIEW_PORTFOLIO');
   });
 
   it('reports a location without the API as CONFIG_INVALID', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, location: `${fake.url}/dtrack` }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, location: `${fake.url}/dtrack` }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('API not found');
   });
 
   it('reports a location serving a web page (the frontend) as CONFIG_INVALID', async () => {
     fake.inject({ respond: { status: 200, headers: { 'Content-Type': 'text/html' }, rawBody: '<!doctype html><title>Dependency-Track</title>' } });
-    const error = await connectorErrorOf(connector.check(config, testContext()));
+    const error = await connectorErrorOf(() => connector.open(config).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('not the frontend');
   });
 
   it('reports a location that is not a URL as CONFIG_INVALID', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, location: 'dtrack.example.com' }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, location: 'dtrack.example.com' }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
   });
 
   it('reports an unreachable server as TOOL_UNAVAILABLE (retryable)', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, location: await unreachableUrl() }, testContext()));
+    const error = await connectorErrorOf(async () => connector.open({ ...config, location: await unreachableUrl() }).check(testContext()));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('could not be reached');
@@ -140,7 +140,7 @@ describe('check', () => {
 
 describe('discover', () => {
   it('lists every active project across pages, named "<name> <version>"', async () => {
-    const records = await collect(connector.discover(config, testContext()));
+    const records = await collect(connector.open(config).discover(testContext()));
     expect(records.map((r) => r.name)).toEqual(['billing', 'catalog 3.2', 'search 2.0.0', 'shop 1.0.0', 'warehouse 7']);
     expect(records.find((r) => r.name === 'shop 1.0.0')).toEqual({
       externalId: shop.uuid,
@@ -152,14 +152,14 @@ describe('discover', () => {
   });
 
   it('includes inactive projects when the settings say so', async () => {
-    const records = await collect(connector.discover({ ...config, settings: { includeInactive: true } }, testContext()));
+    const records = await collect(connector.open({ ...config, settings: { includeInactive: true } }).discover(testContext()));
     expect(records).toHaveLength(6);
     expect(records.find((r) => r.name === 'legacy-portal 0.9')?.metadata).toMatchObject({ active: false });
   });
 
   it('rejects invalid settings as CONFIG_INVALID', async () => {
-    const bad = { ...config, settings: { includeInactive: 'yes' } } as unknown as ConnectorConfig<DependencyTrackSettings>;
-    const error = await connectorErrorOf(collect(connector.discover(bad, testContext())));
+    const bad = { ...config, settings: { includeInactive: 'yes' } };
+    const error = await connectorErrorOf(() => collect(connector.open(bad).discover(testContext())));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('includeInactive');
   });
@@ -167,7 +167,7 @@ describe('discover', () => {
 
 describe('fetchFindings', () => {
   it('asks for suppressed findings too and maps each one', async () => {
-    const pages = await collect(connector.fetchFindings(config, shopRecord(), null, testContext()));
+    const pages = await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext()));
     expect(fake.state.requests.map((r) => [r.path, r.query])).toEqual([[`/api/v1/finding/project/${shop.uuid}`, { suppressed: 'true' }]]);
     const findings = allFindings(pages);
     expect(findings).toHaveLength(7);
@@ -197,7 +197,7 @@ describe('fetchFindings', () => {
   });
 
   it('maps severities, with UNASSIGNED as Info', async () => {
-    const findings = allFindings(await collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(Object.fromEntries(findings.map((f) => [f.vulnIdFromTool, f.severity]))).toEqual({
       'CVE-2021-44228': 'Critical',
       'CVE-2020-8203': 'High',
@@ -210,7 +210,7 @@ describe('fetchFindings', () => {
   });
 
   it('maps triage: false positive and not affected → false_p, suppressed → risk accepted, others open', async () => {
-    const findings = allFindings(await collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     const triage = (id: string) => ({ falseP: byVuln(findings, id).falseP, riskAccepted: byVuln(findings, id).riskAccepted });
     expect(triage('CVE-2020-28168')).toEqual({ falseP: true, riskAccepted: false });
     expect(triage('CVE-2021-32640')).toEqual({ falseP: true, riskAccepted: false });
@@ -222,7 +222,7 @@ describe('fetchFindings', () => {
     fake.state.findings[shop.uuid]!.push(
       dtFinding(shop, { name: 'minimist', version: '1.2.5' }, { vulnId: 'CVE-2021-44906', severity: 'CRITICAL' }, { state: 'IN_TRIAGE' }),
     );
-    const findings = allFindings(await collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     const verified = findings.filter((f) => f.verified).map((f) => f.vulnIdFromTool);
     expect(verified).toEqual(['CVE-2020-8908']);
     expect(byVuln(findings, 'CVE-2021-44906').verified).toBe(false);
@@ -230,14 +230,14 @@ describe('fetchFindings', () => {
   });
 
   it('fills every hash field of every finding', async () => {
-    const findings = allFindings(await collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     for (const finding of findings) {
       for (const field of connector.hashFields) expect(finding[field]).toBeTruthy();
     }
   });
 
   it('cuts the unpaginated answer into bounded pages whose last cursor is null', async () => {
-    const pages = await collect(connector.fetchFindings(config, shopRecord(), null, testContext()));
+    const pages = await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext()));
     expect(pages.map((p) => p.findings.length)).toEqual([3, 3, 1]);
     expect(pages[0]!.cursor).toEqual(RESTART_FETCH);
     expect(pages[1]!.cursor).toEqual(RESTART_FETCH);
@@ -245,28 +245,28 @@ describe('fetchFindings', () => {
   });
 
   it('cannot resume inside the one answer: its pages ask a retried fetch to start over, and starting over yields everything', async () => {
-    const first = await collect(connector.fetchFindings(config, shopRecord(), null, testContext()));
+    const first = await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext()));
     expect(isRestartCursor(first[0]!.cursor)).toBe(true);
-    const again = await collect(connector.fetchFindings(config, shopRecord(), first[0]!.cursor, testContext()));
+    const again = await collect(connector.open(config).fetchFindings(shopRecord(), first[0]!.cursor, testContext()));
     expect(allFindings(again).map((f) => f.uniqueIdFromTool)).toEqual(allFindings(first).map((f) => f.uniqueIdFromTool));
   });
 
   it('a connection broken off mid-answer is retryable (TOOL_UNAVAILABLE), never a short list', async () => {
     fake.state.faults.push({ match: `/api/v1/finding/project/${shop.uuid}`, times: 3, respond: { cutAfterBytes: 40 } });
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(error.retryable).toBe(true);
   });
 
   it('yields one empty, final page for a project without findings', async () => {
     fake.state.findings[shop.uuid] = [];
-    const pages = await collect(connector.fetchFindings(config, shopRecord(), null, testContext()));
+    const pages = await collect(connector.open(config).fetchFindings(shopRecord(), null, testContext()));
     expect(pages).toEqual([{ findings: [], cursor: null }]);
   });
 
   it('reports a deleted project as RECORD_MISSING', async () => {
     fake.state.projects = fake.state.projects.filter((p) => p.uuid !== shop.uuid);
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(error.type).toBe('RECORD_MISSING');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('shop 1.0.0');
@@ -279,7 +279,7 @@ describe('fetchFindings', () => {
     ['garbage', { ...MALFORMED_JSON, rawBody: '<html>Bad gateway</html>' }],
   ])('reports a malformed body (%s) as BAD_TOOL_DATA, not retryable', async (_name, respond) => {
     fake.inject({ match: '/api/v1/finding', respond });
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('not valid JSON');
@@ -291,7 +291,7 @@ describe('fetchFindings', () => {
     // One element that never ends (arrays nested for ever): the array parser would hold it whole, so only the ceiling stops it.
     fake.inject({ match: '/api/v1/finding', respond: { status: 200, stream: { chunk: '['.repeat(8192) } } });
     fake.state.streams = [];
-    const error = await connectorErrorOf(collect(capped.fetchFindings(config, shopRecord(), null, testContext())));
+    const error = await connectorErrorOf(collect(capped.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.retryable).toBe(false);
     expect(error.message).toContain('larger than 1 MB');
@@ -300,7 +300,7 @@ describe('fetchFindings', () => {
 
   it('reports a finding without a vulnerability as BAD_TOOL_DATA', async () => {
     fake.inject({ match: '/api/v1/finding', respond: { status: 200, body: [{ component: { uuid: 'c', name: 'x' }, matrix: 'a:b:c' }] } });
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
     expect(error.message).toContain('vulnerability');
   });
@@ -310,7 +310,7 @@ describe('rate limits, outages and timeouts', () => {
   it('waits for Retry-After on 429, then succeeds', async () => {
     fake.inject({ match: '/api/v1/finding', times: 1, respond: { status: 429, headers: { 'Retry-After': '1' }, body: '' } });
     const ctx = testContext();
-    const pages = await collect(connector.fetchFindings(config, shopRecord(), null, ctx));
+    const pages = await collect(connector.open(config).fetchFindings(shopRecord(), null, ctx));
     expect(allFindings(pages)).toHaveLength(7);
     const [limited, retried] = fake.state.requests;
     expect(fake.state.requests).toHaveLength(2);
@@ -322,7 +322,7 @@ describe('rate limits, outages and timeouts', () => {
     const when = new Date(Date.now() + 1500).toUTCString();
     fake.inject({ match: '/api/v1/project', respond: { status: 503, headers: { 'Retry-After': when } } });
     const ctx = testContext();
-    await connector.check(config, ctx);
+    await connector.open(config).check(ctx);
     expect(fake.state.requests).toHaveLength(2);
     expect(ctx.waits[0]!.ms).toBeGreaterThan(0);
     expect(ctx.waits[0]!.ms).toBeLessThanOrEqual(1500);
@@ -332,7 +332,7 @@ describe('rate limits, outages and timeouts', () => {
   it('hands a long Retry-After to Temporal as RATE_LIMITED with the delay, without waiting', async () => {
     fake.inject({ respond: { status: 429, headers: { 'Retry-After': '120' } } });
     const ctx = testContext();
-    const error = await connectorErrorOf(connector.check(config, ctx));
+    const error = await connectorErrorOf(() => connector.open(config).check(ctx));
     expect(error.type).toBe('RATE_LIMITED');
     expect(error.retryable).toBe(true);
     expect(error.details.retryAfterMs).toBe(120_000);
@@ -342,7 +342,7 @@ describe('rate limits, outages and timeouts', () => {
 
   it('gives up on 429s after the attempts and says RATE_LIMITED', async () => {
     fake.inject({ times: 5, respond: { status: 429, headers: { 'Retry-After': '0' } } });
-    const error = await connectorErrorOf(connector.check(config, testContext()));
+    const error = await connectorErrorOf(() => connector.open(config).check(testContext()));
     expect(error.type).toBe('RATE_LIMITED');
     expect(fake.state.requests).toHaveLength(3);
   });
@@ -350,7 +350,7 @@ describe('rate limits, outages and timeouts', () => {
   it('retries a 5xx with backoff and succeeds', async () => {
     fake.inject({ match: '/api/v1/finding', times: 2, respond: { status: 502, rawBody: 'Bad Gateway' } });
     const ctx = testContext();
-    const pages = await collect(connector.fetchFindings(config, shopRecord(), null, ctx));
+    const pages = await collect(connector.open(config).fetchFindings(shopRecord(), null, ctx));
     expect(allFindings(pages)).toHaveLength(7);
     expect(fake.state.requests).toHaveLength(3);
     expect(ctx.waits).toHaveLength(2);
@@ -359,7 +359,7 @@ describe('rate limits, outages and timeouts', () => {
 
   it('reports TOOL_UNAVAILABLE with a retry delay once 5xx retries are exhausted', async () => {
     fake.inject({ times: 10, respond: { status: 503, body: { message: 'maintenance' } } });
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, shopRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(shopRecord(), null, testContext())));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(error.retryable).toBe(true);
     expect(error.message).toContain('503');
@@ -371,7 +371,7 @@ describe('rate limits, outages and timeouts', () => {
   it('times out a slow answer and reports TOOL_UNAVAILABLE', async () => {
     fake.inject({ times: 3, respond: { delayMs: 2_000 } });
     const started = Date.now();
-    const error = await connectorErrorOf(connector.check(config, testContext()));
+    const error = await connectorErrorOf(() => connector.open(config).check(testContext()));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(error.message).toContain('did not answer GET /api/v1/project within 400 ms');
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -379,7 +379,7 @@ describe('rate limits, outages and timeouts', () => {
 
   it('recovers when only the first answer is slow', async () => {
     fake.inject({ respond: { delayMs: 2_000 } });
-    await connector.check(config, testContext());
+    await connector.open(config).check(testContext());
     expect(fake.state.requests).toHaveLength(2);
   });
 
@@ -388,7 +388,7 @@ describe('rate limits, outages and timeouts', () => {
     const controller = new AbortController();
     const ctx = testContext(controller.signal);
     ctx.onWait = () => controller.abort(new Error('activity cancelled'));
-    await expect(connector.check(config, ctx)).rejects.toThrow('activity cancelled');
+    await expect(connector.open(config).check(ctx)).rejects.toThrow('activity cancelled');
     expect(fake.state.requests).toHaveLength(1);
   });
 });
@@ -397,12 +397,12 @@ describe('demo data', () => {
   it('seeds three projects with 10–40 findings each, one suppressed and one false positive', async () => {
     const summary = seedDemoData(fake.state);
     expect(summary.projects).toBe(3);
-    const records = await collect(dependencyTrack.discover(config, testContext()));
+    const records = await collect(dependencyTrack.open(config).discover(testContext()));
     expect(records).toHaveLength(3);
     let riskAccepted = 0;
     let falsePositives = 0;
     for (const record of records) {
-      const findings = allFindings(await collect(dependencyTrack.fetchFindings(config, record, null, testContext())));
+      const findings = allFindings(await collect(dependencyTrack.open(config).fetchFindings(record, null, testContext())));
       expect(findings.length).toBeGreaterThanOrEqual(10);
       expect(findings.length).toBeLessThanOrEqual(40);
       riskAccepted += findings.filter((f) => f.riskAccepted).length;

@@ -36,7 +36,7 @@ describeConnectorContract('Edgescan', {
 
 describe('Edgescan: requests and mapping', () => {
   const env = seededFake(startEdgescanFake, seed);
-  const pagesOf = (c = connector) => collect(c.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()));
+  const pagesOf = (c = connector) => collect(c.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()));
   const fetchAll = async () => (await pagesOf()).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on the vulnerability id', () => {
@@ -44,7 +44,7 @@ describe('Edgescan: requests and mapping', () => {
   });
 
   it('discovers assets with their host name', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records.find((r) => r.name === 'portal')).toEqual({
       externalId: String(env.seeded.portal.id),
       name: 'portal',

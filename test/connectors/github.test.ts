@@ -114,7 +114,7 @@ describe('GitHub connector: identity', () => {
 
 describe('check', () => {
   it('succeeds with one authenticated call carrying the API version headers', async () => {
-    await connector.check(config, testContext());
+    await connector.open(config).check(testContext());
     expect(fake.state.requests).toHaveLength(1);
     const [request] = fake.state.requests;
     expect(request).toMatchObject({ path: '/orgs/acme/repos', query: { per_page: '1' } });
@@ -128,47 +128,47 @@ describe('check', () => {
 
   it('reports a bad token as AUTH_REJECTED without revealing it', async () => {
     const bad = 'ghp_thisTokenDoesNotExist000000000000000';
-    const error = await connectorErrorOf(connector.check({ ...config, secret: bad }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, secret: bad }).check(testContext()));
     expect(error.type).toBe('AUTH_REJECTED');
     expect(error.message).toContain('GitHub rejected the token (401) at GET /orgs/acme/repos: Bad credentials');
     expect(error.message).not.toContain(bad);
   });
 
   it('reports a token without a security scope as AUTH_REJECTED', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, secret: 'ghp_onlyReadOrg000000000000000000000000000' }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, secret: 'ghp_onlyReadOrg000000000000000000000000000' }).check(testContext()));
     expect(error.type).toBe('AUTH_REJECTED');
     expect(error.message).toContain('security_events');
   });
 
   it('accepts a fine-grained token (no scopes header)', async () => {
-    await connector.check({ ...config, secret: 'github_pat_fineGrained00000000000000000000' }, testContext());
+    await connector.open({ ...config, secret: 'github_pat_fineGrained00000000000000000000' }).check(testContext());
   });
 
   it('reports an unknown organization as CONFIG_INVALID', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, settings: { ...config.settings, owner: 'nope' } }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, settings: { ...config.settings, owner: 'nope' } }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).toContain('no organization "nope"');
   });
 
   it('checks a user owner through /users/{owner}', async () => {
-    await connector.check({ ...config, settings: { ...config.settings, owner: 'jane', ownerType: 'user' } }, testContext());
+    await connector.open({ ...config, settings: { ...config.settings, owner: 'jane', ownerType: 'user' } }).check(testContext());
     expect(fake.state.requests[0]!.path).toBe('/users/jane');
   });
 
   it('reports an unreachable location as TOOL_UNAVAILABLE', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, location: await unreachableUrl() }, testContext()));
+    const error = await connectorErrorOf(async () => connector.open({ ...config, location: await unreachableUrl() }).check(testContext()));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
   });
 
   it('reports a location that is not the API as CONFIG_INVALID', async () => {
-    const error = await connectorErrorOf(connector.check({ ...config, location: `${fake.url}/not-the-api` }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...config, location: `${fake.url}/not-the-api` }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
   });
 });
 
 describe('discover', () => {
   it("follows Link headers across the organization's repositories", async () => {
-    const records = await collect(connector.discover(config, testContext()));
+    const records = await collect(connector.open(config).discover(testContext()));
     expect(records.map((r) => r.name)).toEqual(['acme/api', 'acme/web', 'acme/infra', 'acme/docs', 'acme/mobile']);
     expect(records[0]).toEqual({
       externalId: '101',
@@ -182,7 +182,7 @@ describe('discover', () => {
   });
 
   it("lists a user's repositories from /user/repos, keeping only that owner's", async () => {
-    const records = await collect(connector.discover({ ...config, settings: { ...config.settings, owner: 'Jane', ownerType: 'user' } }, testContext()));
+    const records = await collect(connector.open({ ...config, settings: { ...config.settings, owner: 'Jane', ownerType: 'user' } }).discover(testContext()));
     expect(records.map((r) => r.name)).toEqual(['jane/dotfiles', 'jane/blog']);
     expect(fake.state.requests.every((r) => r.path === '/user/repos')).toBe(true);
   });
@@ -190,7 +190,7 @@ describe('discover', () => {
 
 describe('fetchFindings', () => {
   it('yields the current alerts of every kind, and only those', async () => {
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(findings.map((f) => f.uniqueIdFromTool).sort()).toEqual(
       [
         'code_scanning:1', 'code_scanning:2', 'code_scanning:3', 'code_scanning:4', 'code_scanning:5', 'code_scanning:7',
@@ -201,7 +201,7 @@ describe('fetchFindings', () => {
   });
 
   it('maps code scanning alerts: severity, location, CWEs, dismissal reasons', async () => {
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(byId(findings, 'code_scanning:1')).toMatchObject({
       title: 'Database query built from user-controlled sources',
       severity: 'Critical',
@@ -226,7 +226,7 @@ describe('fetchFindings', () => {
   });
 
   it('maps Dependabot alerts: advisory ids, package, fix, dismissal reasons', async () => {
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(byId(findings, 'dependabot:1')).toMatchObject({
       title: 'Prototype Pollution in minimist',
       severity: 'Critical',
@@ -246,7 +246,7 @@ describe('fetchFindings', () => {
   });
 
   it('pages Dependabot alerts by the `after` cursor, never by `page`', async () => {
-    await collect(connector.fetchFindings(config, apiRecord(), null, testContext()));
+    await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext()));
     const dependabot = fake.state.requests.filter((r) => r.path.endsWith('/dependabot/alerts'));
     expect(dependabot).toHaveLength(4);
     expect(dependabot.every((r) => r.query.page === undefined && r.query.state === 'open,dismissed')).toBe(true);
@@ -256,7 +256,7 @@ describe('fetchFindings', () => {
 
   it('maps secret scanning alerts and never keeps the secret value', async () => {
     fake.state.honourHideSecret = false;
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(byId(findings, 'secret_scanning:1')).toMatchObject({
       title: 'Exposed secret: Amazon AWS Access Key ID',
       severity: 'High',
@@ -285,7 +285,7 @@ describe('fetchFindings', () => {
 
   it('fetches only the configured alert kinds', async () => {
     const findings = allFindings(
-      await collect(connector.fetchFindings({ ...config, settings: { ...config.settings, alertKinds: ['dependabot'] } }, apiRecord(), null, testContext())),
+      await collect(connector.open({ ...config, settings: { ...config.settings, alertKinds: ['dependabot'] } }).fetchFindings(apiRecord(), null, testContext())),
     );
     expect(findings.every((f) => f.uniqueIdFromTool?.startsWith('dependabot:'))).toBe(true);
     expect(fake.state.requests.some((r) => r.path.includes('code-scanning') || r.path.includes('secret-scanning'))).toBe(false);
@@ -293,17 +293,17 @@ describe('fetchFindings', () => {
 
   it('treats a feature that is off as zero findings of that kind', async () => {
     fake.state.features[101] = { codeScanning: 'no-analysis', dependabot: 'disabled', secretScanning: 'disabled' };
-    const pages = await collect(connector.fetchFindings(config, apiRecord(), null, testContext()));
+    const pages = await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext()));
     expect(pages).toEqual([{ findings: [], cursor: null }]);
     fake.state.features[101] = { codeScanning: 'not-enabled' };
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(findings.some((f) => f.uniqueIdFromTool?.startsWith('code_scanning:'))).toBe(false);
     expect(findings.filter((f) => f.uniqueIdFromTool?.startsWith('dependabot:'))).toHaveLength(7);
   });
 
   it('fails with AUTH_REJECTED (not zero findings) when the token may not read alerts', async () => {
     const error = await connectorErrorOf(
-      collect(connector.fetchFindings({ ...config, secret: 'ghp_onlyReadOrg000000000000000000000000000' }, apiRecord(), null, testContext())),
+      collect(connector.open({ ...config, secret: 'ghp_onlyReadOrg000000000000000000000000000' }).fetchFindings(apiRecord(), null, testContext())),
     );
     expect(error.type).toBe('AUTH_REJECTED');
     expect(error.message).toContain('Resource not accessible by personal access token');
@@ -311,14 +311,14 @@ describe('fetchFindings', () => {
 
   it('reports a deleted repository as RECORD_MISSING', async () => {
     fake.state.repos = fake.state.repos.filter((r) => r.id !== 101);
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(error.type).toBe('RECORD_MISSING');
     expect(error.message).toContain('acme/api');
   });
 
   it('reports a repository re-created under the same name as RECORD_MISSING', async () => {
     fake.state.repos = fake.state.repos.map((r) => (r.id === 101 ? { ...r, id: 999 } : r));
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(error.type).toBe('RECORD_MISSING');
     expect(error.message).toContain('different repository');
   });
@@ -326,18 +326,18 @@ describe('fetchFindings', () => {
   it('follows a renamed repository to its new name', async () => {
     fake.state.repos = fake.state.repos.map((r) => (r.id === 101 ? { ...r, name: 'core-api', full_name: 'acme/core-api' } : r));
     fake.state.renamed = { 'acme/api': 101 };
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(findings).toHaveLength(17);
     expect(fake.state.requests.some((r) => r.path === '/repos/acme/core-api/dependabot/alerts')).toBe(true);
   });
 
   it('resumes from any cursor without repeating or skipping findings', async () => {
-    const pages = await collect(connector.fetchFindings(config, apiRecord(), null, testContext()));
+    const pages = await collect(connector.open(config).fetchFindings(apiRecord(), null, testContext()));
     expect(pages.at(-1)!.cursor).toBeNull();
     expect(pages.slice(0, -1).every((p) => p.cursor !== null)).toBe(true);
     const ids = pages.map((p) => p.findings.map((f) => f.uniqueIdFromTool));
     for (const at of [1, 4, 6]) {
-      const resumed = await collect(connector.fetchFindings(config, apiRecord(), pages[at - 1]!.cursor, testContext()));
+      const resumed = await collect(connector.open(config).fetchFindings(apiRecord(), pages[at - 1]!.cursor, testContext()));
       expect(resumed.flatMap((p) => p.findings.map((f) => f.uniqueIdFromTool))).toEqual(ids.slice(at).flat());
     }
     const cursors = pages.map((p) => p.cursor).filter(Boolean);
@@ -357,7 +357,7 @@ describe('rate limits, outages and timeouts', () => {
       },
     });
     const ctx = testContext();
-    const findings = allFindings(await collect(connector.fetchFindings(config, apiRecord(), null, ctx)));
+    const findings = allFindings(await collect(connector.open(config).fetchFindings(apiRecord(), null, ctx)));
     expect(findings).toHaveLength(17);
     const dependabot = fake.state.requests.filter((r) => r.path.endsWith('/dependabot/alerts'));
     expect(dependabot[1]!.at).toBeGreaterThanOrEqual(reset * 1000 - 20);
@@ -367,21 +367,21 @@ describe('rate limits, outages and timeouts', () => {
 
   it('waits for Retry-After on a secondary rate limit (429)', async () => {
     fake.inject({ match: '/orgs/acme/repos', respond: { status: 429, headers: { 'retry-after': '1' }, body: { message: 'You have exceeded a secondary rate limit.' } } });
-    await collect(connector.discover(config, testContext()));
+    await collect(connector.open(config).discover(testContext()));
     const [limited, retried] = fake.state.requests;
     expect(retried!.at - limited!.at).toBeGreaterThanOrEqual(950);
   });
 
   it('does not retry a 403 that is not a rate limit', async () => {
     fake.inject({ match: '/orgs/acme/repos', respond: { status: 403, body: { message: 'Must have admin rights to Repository.' } } });
-    const error = await connectorErrorOf(collect(connector.discover(config, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).discover(testContext())));
     expect(error.type).toBe('AUTH_REJECTED');
     expect(fake.state.requests).toHaveLength(1);
   });
 
   it('reports TOOL_UNAVAILABLE after repeated 5xx', async () => {
     fake.inject({ match: '/repos/acme/api/code-scanning', times: 5, respond: { status: 502, body: { message: 'Server Error' } } });
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(error.details.retryAfterMs).toEqual(expect.any(Number));
     expect(fake.state.requests.filter((r) => r.path.endsWith('/code-scanning/alerts'))).toHaveLength(3);
@@ -389,13 +389,13 @@ describe('rate limits, outages and timeouts', () => {
 
   it('reports a malformed page as BAD_TOOL_DATA', async () => {
     fake.inject({ match: '/repos/acme/api/secret-scanning', respond: MALFORMED_JSON });
-    const error = await connectorErrorOf(collect(connector.fetchFindings(config, apiRecord(), null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).fetchFindings(apiRecord(), null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
   });
 
   it('times out a slow page and reports TOOL_UNAVAILABLE', async () => {
     fake.inject({ match: '/orgs/acme/repos', times: 3, respond: { delayMs: 2_000 } });
-    const error = await connectorErrorOf(collect(connector.discover(config, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(config).discover(testContext())));
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(error.message).toContain('did not answer');
   });

@@ -38,7 +38,7 @@ describeConnectorContract('GitLab', {
 
 describe('GitLab: requests and mapping', () => {
   const env = seededFake(startGitLabFake, seed);
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
   const graphqlBodies = () => env.fake.state.requests.filter((r) => r.path === '/api/graphql').map((r) => r.json as { query: string; variables: Record<string, unknown> });
 
   it('is the shipped connector, matching on the vulnerability id', () => {
@@ -46,16 +46,16 @@ describe('GitLab: requests and mapping', () => {
   });
 
   it('sends the token as PRIVATE-TOKEN, or an OAuth token as Bearer', async () => {
-    await connector.check(env.seeded.config, testContext());
+    await connector.open(env.seeded.config).check(testContext());
     expect(env.fake.state.requests[0]).toMatchObject({ path: '/api/v4/projects', query: { membership: 'true', per_page: '1' }, headers: { 'private-token': '[redacted]' } });
     env.fake.state.tokens['oauthAccessToken0000000000'] = { readApi: true };
-    await connector.check({ ...env.seeded.config, secret: 'Bearer oauthAccessToken0000000000' }, testContext());
+    await connector.open({ ...env.seeded.config, secret: 'Bearer oauthAccessToken0000000000' }).check(testContext());
     expect(env.fake.state.requests[1]!.headers).toMatchObject({ authorization: '[redacted]' });
     expect(env.fake.state.requests[1]!.headers['private-token']).toBeUndefined();
   });
 
   it('discovers member projects with keyset paging, following the Link header', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records[0]).toEqual({ externalId: String(env.seeded.web.id), name: 'acme/web', metadata: { fullPath: 'acme/web', webUrl: env.seeded.web.web_url } });
     const listed = env.fake.state.requests.map((r) => r.query);
     const keyset = { membership: 'true', pagination: 'keyset', order_by: 'id', sort: 'asc', per_page: '100' };
@@ -80,19 +80,19 @@ describe('GitLab: requests and mapping', () => {
     const stored: FindingPage[] = [];
     const error = await connectorErrorOf(
       (async () => {
-        for await (const page of connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext())) stored.push(page);
+        for await (const page of connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext())) stored.push(page);
       })(),
     );
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     expect(stored.map((p) => [p.findings.length, p.cursor])).toEqual([[100, { stream: 0, next: second }]]);
     env.fake.state.requests = [];
-    const rest = (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, stored[0]!.cursor, testContext()))).flatMap((p) => p.findings);
+    const rest = (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, stored[0]!.cursor, testContext()))).flatMap((p) => p.findings);
     expect(new Set([...stored[0]!.findings, ...rest].map((f) => f.uniqueIdFromTool)).size).toBe(120);
     expect(graphqlBodies().map((b) => b.variables.after)).toEqual([second]);
   });
 
   it('a project GraphQL no longer shows (renamed, access lost) is BAD_TOOL_DATA, never an empty list that would close everything', async () => {
-    const error = await connectorErrorOf(collect(connector.fetchFindings(env.seeded.config, { ...env.seeded.record, metadata: { fullPath: 'acme/old-name' } }, null, testContext())));
+    const error = await connectorErrorOf(() => collect(connector.open(env.seeded.config).fetchFindings({ ...env.seeded.record, metadata: { fullPath: 'acme/old-name' } }, null, testContext())));
     expect(error.type).toBe('BAD_TOOL_DATA');
   });
 

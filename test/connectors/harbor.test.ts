@@ -40,21 +40,21 @@ describeConnectorContract('Harbor', {
 
 describe('Harbor: requests and mapping', () => {
   const env = seededFake(startHarborFake, seed);
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on a hash of digest, CVE, package and version', () => {
     expect(harbor).toMatchObject({ tool: 'harbor', displayName: 'Harbor', matching: 'hash_code', hashFields: ['endpoint', 'vulnIdFromTool', 'componentName', 'componentVersion'] });
   });
 
   it('a secret without the robot name is CONFIG_INVALID before anything is sent', async () => {
-    const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: 'justTheRobotSecret00000' }, testContext()));
+    const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret: 'justTheRobotSecret00000' }).check(testContext()));
     expect(error.type).toBe('CONFIG_INVALID');
     expect(error.message).not.toContain('justTheRobotSecret');
     expect(env.fake.state.requests).toHaveLength(0);
   });
 
   it('discovers repositories of every project, with the project and the name inside it', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records[0]).toEqual({ externalId: 'library/web/shop', name: 'library/web/shop', metadata: { project: 'library', repository: 'web/shop' } });
     expect(env.fake.state.requests.map((r) => [r.path, r.query.page])).toEqual([
       ['/api/v2.0/projects', '1'],

@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import type { ConnectorConfig, FindingPage, RecordRef, ToolConnector } from '../../src/connectors/types.js';
+import type { FindingPage, RecordRef, StoredConfig, ToolConnector } from '../../src/connectors/types.js';
 import { MALFORMED_JSON, type FakeServer, type FakeState } from '../fakes/fake-server.js';
 import { collect, connectorErrorOf, testContext, unreachableUrl } from './connector-context.js';
 
 /** A connector under the shared contract: its fake, seeded data, and the vendor's ways of failing. */
 export interface ContractSubject<State extends FakeState> {
-  connector: ToolConnector<any>;
+  connector: ToolConnector;
   start(): Promise<FakeServer<State>>;
   /** Seeds the fake afresh; the record's findings must span at least two findings requests when paginated. */
-  seed(fake: FakeServer<State>): { config: ConnectorConfig<any>; record: RecordRef; findings: number; records: number };
+  seed(fake: FakeServer<State>): { config: StoredConfig; record: RecordRef; findings: number; records: number };
   /** The path of the record's findings listing (faults are injected there). */
   findingsPath: string;
   /** The query that marks the second findings page; absent for an unpaginated export. */
@@ -57,24 +57,24 @@ export function describeConnectorContract<State extends FakeState>(title: string
   describe(`${title}: the connector contract`, () => {
     const env = seededFake(subject.start, subject.seed);
     const { connector } = subject;
-    const fetchAll = (cursor: FindingPage['cursor'] = null, ctx = testContext()) => collect(connector.fetchFindings(env.seeded.config, env.seeded.record, cursor, ctx));
+    const fetchAll = (cursor: FindingPage['cursor'] = null, ctx = testContext()) => collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, cursor, ctx));
 
     it('check passes with the seeded credentials', async () => {
-      await expect(connector.check(env.seeded.config, testContext())).resolves.toBeUndefined();
+      await expect(connector.open(env.seeded.config).check(testContext())).resolves.toBeUndefined();
       expect(env.fake.state.requests).toHaveLength(subject.checkRequests ?? 1);
     });
 
     it('check: a location where nothing listens is TOOL_UNAVAILABLE, a location that is not the API is CONFIG_INVALID', async () => {
-      const unreachable = await connectorErrorOf(connector.check({ ...env.seeded.config, location: await unreachableUrl() }, testContext()));
+      const unreachable = await connectorErrorOf(async () => connector.open({ ...env.seeded.config, location: await unreachableUrl() }).check(testContext()));
       expect(unreachable.type).toBe('TOOL_UNAVAILABLE');
-      const elsewhere = await connectorErrorOf(connector.check({ ...env.seeded.config, location: `${env.fake.url}/not-the-api` }, testContext()));
+      const elsewhere = await connectorErrorOf(() => connector.open({ ...env.seeded.config, location: `${env.fake.url}/not-the-api` }).check(testContext()));
       expect(elsewhere.type).toBe('CONFIG_INVALID');
       expect(elsewhere.message).toContain('check the location');
     });
 
     it('check: a wrong secret is AUTH_REJECTED (401) and never appears in the message', async () => {
       const wrong = subject.wrongSecret?.(env.seeded.config.secret) ?? `${env.seeded.config.secret.slice(0, -6)}WRONG0`;
-      const error = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: wrong }, testContext()));
+      const error = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret: wrong }).check(testContext()));
       expect(error.type).toBe('AUTH_REJECTED');
       expect(error.details.status).toBe(401);
       expect(error.message).not.toContain(wrong);
@@ -86,13 +86,13 @@ export function describeConnectorContract<State extends FakeState>(title: string
       expect(error.type).toBe('AUTH_REJECTED');
       expect(error.details.status).toBe(403);
       expect(error.message).toContain('needs');
-      const checked = connector.check(env.seeded.config, testContext());
+      const checked = connector.open(env.seeded.config).check(testContext());
       if (subject.checkSeesPermission) expect(await connectorErrorOf(checked)).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 403 } });
       else await expect(checked).resolves.toBeUndefined();
     });
 
     it('discover lists every record across pages', async () => {
-      const records = await collect(connector.discover(env.seeded.config, testContext()));
+      const records = await collect(connector.open(env.seeded.config).discover(testContext()));
       expect(records).toHaveLength(env.seeded.records);
       expect(records.map((r) => r.externalId)).toContain(env.seeded.record.externalId);
     });
@@ -103,17 +103,27 @@ export function describeConnectorContract<State extends FakeState>(title: string
       expect(pages.at(-1)!.cursor).toBeNull();
     });
 
+    it('fetchFindings refuses a stored cursor it did not write: CURSOR_INVALID, not retryable, before any request', async () => {
+      const foreign = { writtenBy: 'another version', page: -1 };
+      expect(connector.acceptsFetchCursor(foreign)).toBe(false);
+      const error = await connectorErrorOf(() => fetchAll(foreign));
+      expect(error).toMatchObject({ type: 'CURSOR_INVALID', retryable: false });
+      expect(error.message).toContain('cannot resume');
+      expect(env.fake.state.requests).toEqual([]);
+    });
+
     if (subject.secondPage) {
       it('resumes after the last stored page when a later page failed', async () => {
         env.fake.inject({ match: subject.findingsPath, query: subject.secondPage, times: 3, respond: { status: 502, body: { message: 'Bad Gateway' } } });
         const stored: FindingPage[] = [];
         const error = await connectorErrorOf(
           (async () => {
-            for await (const page of connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext())) stored.push(page);
+            for await (const page of connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext())) stored.push(page);
           })(),
         );
         expect(error.type).toBe('TOOL_UNAVAILABLE');
         expect(stored).toHaveLength(1);
+        expect(connector.acceptsFetchCursor(stored[0]!.cursor)).toBe(true);
         env.fake.state.requests = [];
         const rest = await fetchAll(stored[0]!.cursor);
         const ids = [...allFindings(stored), ...allFindings(rest)].map((f) => f.uniqueIdFromTool);

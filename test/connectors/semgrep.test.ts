@@ -45,7 +45,7 @@ describe('Semgrep: requests and mapping', () => {
   beforeEach(() => {
     env.fake.state.findings['acme/web'] = [];
   });
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
   const byRule = (findings: NormalizedFinding[], rule: string) => findings.find((f) => f.vulnIdFromTool === rule);
 
   it('is the shipped connector, matching on the tool id', () => {
@@ -58,13 +58,13 @@ describe('Semgrep: requests and mapping', () => {
     const stored: RecordPage[] = [];
     const failure = await connectorErrorOf(
       (async () => {
-        for await (const page of connector.discoverPages!(env.seeded.config, null, testContext())) stored.push(page);
+        for await (const page of connector.open(env.seeded.config).discoverPages(null, testContext())) stored.push(page);
       })(),
     );
     expect(failure.type).toBe('TOOL_UNAVAILABLE');
     expect(stored).toHaveLength(1);
     env.fake.state.requests = [];
-    const rest = await collect(connector.discoverPages!(env.seeded.config, stored[0]!.cursor, testContext()));
+    const rest = await collect(connector.open(env.seeded.config).discoverPages(stored[0]!.cursor, testContext()));
     const names = [...stored, ...rest].flatMap((p) => p.records.map((r) => r.name));
     expect(new Set(names).size).toBe(names.length);
     expect(names).toHaveLength(env.seeded.records);
@@ -75,7 +75,7 @@ describe('Semgrep: requests and mapping', () => {
   });
 
   it('discovers projects per deployment with the slug in their metadata, paging from 0 until an empty page', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records.find((r) => r.name === 'labs/prototype')?.metadata).toMatchObject({ deploymentSlug: 'acme-labs' });
     const pages = env.fake.state.requests.filter((r) => r.path === '/api/v1/deployments/acme/projects').map((r) => r.query.page);
     expect(pages).toEqual(['0', '1', '2']);
@@ -146,7 +146,7 @@ describe('Semgrep: requests and mapping', () => {
   });
 
   it('yields one empty, final page for a project without findings', async () => {
-    const pages = await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()));
+    const pages = await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()));
     expect(pages).toEqual([{ findings: [], cursor: null }]);
   });
 

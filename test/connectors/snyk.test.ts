@@ -38,7 +38,7 @@ describeConnectorContract('Snyk', {
 
 describe('Snyk: requests and mapping', () => {
   const env = seededFake(startSnykFake, seed);
-  const fetchAll = async () => (await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
+  const fetchAll = async () => (await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()))).flatMap((p) => p.findings);
   const only = (...issues: SnykIssueJson[]) => (env.fake.state.issues[DEFAULT_SNYK_ORG] = issues);
 
   it('is the shipped connector, matching on the issue id', () => {
@@ -46,18 +46,18 @@ describe('Snyk: requests and mapping', () => {
   });
 
   it('sends "Authorization: token", the JSON:API media type and the version; checks through the issues listing', async () => {
-    await connector.check(env.seeded.config, testContext());
+    await connector.open(env.seeded.config).check(testContext());
     expect(env.fake.state.requests[0]).toMatchObject({ path: `/rest/orgs/${DEFAULT_SNYK_ORG}/issues`, query: { version: SNYK_DEFAULT_VERSION, limit: '10' } });
     expect(env.fake.state.requests[0]!.headers).toMatchObject({ authorization: '[redacted]', accept: 'application/vnd.api+json' });
   });
 
   it('settings: the version defaults to 2024-10-15; an organization id is required and a version must be a date', async () => {
-    await connector.check({ ...env.seeded.config, settings: { orgId: DEFAULT_SNYK_ORG } as never }, testContext());
+    await connector.open({ ...env.seeded.config, settings: { orgId: DEFAULT_SNYK_ORG } as never }).check(testContext());
     expect(env.fake.state.requests[0]!.query.version).toBe('2024-10-15');
-    await connector.check({ ...env.seeded.config, settings: { orgId: DEFAULT_SNYK_ORG, version: '2025-01-22~beta' } }, testContext());
+    await connector.open({ ...env.seeded.config, settings: { orgId: DEFAULT_SNYK_ORG, version: '2025-01-22~beta' } }).check(testContext());
     expect(env.fake.state.requests[1]!.query.version).toBe('2025-01-22~beta');
-    expect(await connectorErrorOf(connector.check({ ...env.seeded.config, settings: {} as never }, testContext()))).toMatchObject({ type: 'CONFIG_INVALID' });
-    const badVersion = await connectorErrorOf(connector.check({ ...env.seeded.config, settings: { orgId: DEFAULT_SNYK_ORG, version: 'latest' } }, testContext()));
+    expect(await connectorErrorOf(() => connector.open({ ...env.seeded.config, settings: {} }).check(testContext()))).toMatchObject({ type: 'CONFIG_INVALID' });
+    const badVersion = await connectorErrorOf(() => connector.open({ ...env.seeded.config, settings: { orgId: DEFAULT_SNYK_ORG, version: 'latest' } }).check(testContext()));
     expect(badVersion.type).toBe('CONFIG_INVALID');
     expect(badVersion.message).toContain('version');
     expect(env.fake.state.requests).toHaveLength(2);
@@ -74,7 +74,7 @@ describe('Snyk: requests and mapping', () => {
 
   it('an organization the token cannot see is AUTH_REJECTED (403)', async () => {
     env.fake.state.tokens[DEFAULT_SNYK_TOKEN]!.orgs = [];
-    expect(await connectorErrorOf(connector.check(env.seeded.config, testContext()))).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 403 } });
+    expect(await connectorErrorOf(() => connector.open(env.seeded.config).check(testContext()))).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 403 } });
   });
 
   it("reads the project's ignores, then follows links.next with the scan item filter, the version and a limit of 100", async () => {
@@ -89,7 +89,7 @@ describe('Snyk: requests and mapping', () => {
   });
 
   it('discovers projects by id and name, with their type and target reference', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records[0]).toEqual({ externalId: env.seeded.web.id, name: 'acme/webapp:package.json', metadata: { type: 'npm', targetReference: 'main' } });
   });
 

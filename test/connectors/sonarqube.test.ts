@@ -44,7 +44,7 @@ describeConnectorContract('SonarQube', {
 
 describe('SonarQube: requests and mapping', () => {
   const env = seededFake(startSonarqubeFake, seed);
-  const pagesOf = (record = env.seeded.record, cursor: FindingPage['cursor'] = null) => collect(connector.fetchFindings(env.seeded.config, record, cursor, testContext()));
+  const pagesOf = (record = env.seeded.record, cursor: FindingPage['cursor'] = null) => collect(connector.open(env.seeded.config).fetchFindings(record, cursor, testContext()));
   const fetchAll = async (record = env.seeded.record) => (await pagesOf(record)).flatMap((p) => p.findings);
 
   it('is the shipped connector, matching on the issue / hotspot key', () => {
@@ -52,12 +52,12 @@ describe('SonarQube: requests and mapping', () => {
   });
 
   it('checks with one small project search; takes the token as the basic-auth user when told to', async () => {
-    await connector.check(env.seeded.config, testContext());
+    await connector.open(env.seeded.config).check(testContext());
     expect(env.fake.state.requests).toEqual([expect.objectContaining({ path: '/api/components/search', query: { qualifiers: 'TRK', ps: '1' } })]);
-    await connector.check({ ...env.seeded.config, settings: { tokenAs: 'basic' } }, testContext());
-    const wrong = await connectorErrorOf(connector.check({ ...env.seeded.config, secret: 'squ_notAValidToken00000000000', settings: { tokenAs: 'basic' } }, testContext()));
+    await connector.open({ ...env.seeded.config, settings: { tokenAs: 'basic' } }).check(testContext());
+    const wrong = await connectorErrorOf(() => connector.open({ ...env.seeded.config, secret: 'squ_notAValidToken00000000000', settings: { tokenAs: 'basic' } }).check(testContext()));
     expect(wrong).toMatchObject({ type: 'AUTH_REJECTED', details: { status: 401 } });
-    const bad = await connectorErrorOf(connector.check({ ...env.seeded.config, settings: { tokenAs: 'cookie' as 'basic' } }, testContext()));
+    const bad = await connectorErrorOf(() => connector.open({ ...env.seeded.config, settings: { tokenAs: 'cookie' } }).check(testContext()));
     expect(bad.type).toBe('CONFIG_INVALID');
   });
 
@@ -81,7 +81,7 @@ describe('SonarQube: requests and mapping', () => {
   });
 
   it('discovers projects by key and name', async () => {
-    const records = await collect(connector.discover(env.seeded.config, testContext()));
+    const records = await collect(connector.open(env.seeded.config).discover(testContext()));
     expect(records[0]).toEqual({ externalId: 'shop', name: 'Shop', metadata: {} });
     expect(env.fake.state.requests.map((r) => r.query)).toEqual([
       { qualifiers: 'TRK', p: '1', ps: '500' },
@@ -170,7 +170,7 @@ describe('SonarQube: a project past the 10,000-results cap', () => {
   const keys = (pages: FindingPage[]) => pages.flatMap((p) => p.findings.map((f) => f.uniqueIdFromTool));
 
   it('splits by severity, then by creation date, and yields every item exactly once', async () => {
-    const pages = await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext()));
+    const pages = await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext()));
     const all = keys(pages);
     expect(all).toHaveLength(10_503);
     expect(new Set(all).size).toBe(10_503);
@@ -187,14 +187,14 @@ describe('SonarQube: a project past the 10,000-results cap', () => {
     const stored: FindingPage[] = [];
     const error = await connectorErrorOf(
       (async () => {
-        for await (const page of connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext())) stored.push(page);
+        for await (const page of connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext())) stored.push(page);
       })(),
     );
     expect(error.type).toBe('TOOL_UNAVAILABLE');
     const cursor = stored.at(-1)!.cursor!;
     expect(JSON.parse(String(cursor.next)).parts[0].query).toMatchObject({ severities: 'MAJOR', createdAfter: expect.any(String) });
     env.fake.state.requests = [];
-    const rest = await collect(connector.fetchFindings(env.seeded.config, env.seeded.record, cursor, testContext()));
+    const rest = await collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, cursor, testContext()));
     const all = [...keys(stored), ...keys(rest)];
     expect(all).toHaveLength(10_503);
     expect(new Set(all).size).toBe(10_503);
@@ -204,9 +204,8 @@ describe('SonarQube: a project past the 10,000-results cap', () => {
   it('fails clearly when one second holds more than 10,000 issues, instead of returning a partial list', async () => {
     const at = '2025-03-01T00:00:00+0000';
     for (const issue of env.fake.state.issues) issue.creationDate = at;
-    const error = await connectorErrorOf(collect(connector.fetchFindings(env.seeded.config, env.seeded.record, null, testContext())));
-    expect(error.type).toBe('BAD_TOOL_DATA');
-    expect(error.message).toContain('more than 10000 results');
+    const error = await connectorErrorOf(() => collect(connector.open(env.seeded.config).fetchFindings(env.seeded.record, null, testContext())));
+    expect({ type: error.type, message: error.message }).toMatchObject({ type: 'BAD_TOOL_DATA', message: expect.stringContaining('more than 10000 results') });
   }, 60_000);
 });
 

@@ -20,6 +20,7 @@ import { DEFAULT_SNYK_ORG, DEFAULT_SNYK_TOKEN, snykIssue, snykProject, startSnyk
 import { DEFAULT_SONARQUBE_TOKEN, sonarHotspot, sonarIssue, sonarProject, startSonarqubeFake, type SonarqubeFake } from '../fakes/sonarqube.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
+import type { AnswerBody } from '../support/answers.js';
 
 /**
  * Connector secrets never escape (SPEC §8, CONVENTIONS): after a full scenario with every connector — check,
@@ -129,10 +130,10 @@ async function call(method: string, path: string, body?: unknown) {
 async function runAndWait(path: string) {
   const started = await call('POST', path);
   expect(started.status).toBe(202);
-  let op: any;
+  let op: AnswerBody;
   await waitFor(`${path} to finish`, async () => {
     op = (await call('GET', `/api/v1/operations/${started.body.operationId}`)).body;
-    return ['succeeded', 'failed', 'partial'].includes(op.status);
+    return ['succeeded', 'failed', 'partial'].includes(op!.status);
   });
   return op;
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake, type DtFindingJson, type DtProjectJson } from '../fakes/dependency-track.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
+import type { AnswerBody } from '../support/answers.js';
 
 let stack: TestStack;
 let tool: DependencyTrackFake;
@@ -92,9 +93,9 @@ describe('a connector, end to end through the API', () => {
     expect(second.summary).toMatchObject({ created: 1, closed: 1, reactivated: 0, untouched: 4, updated: 0 });
     expect(await activeFindings(connector.id)).toBe(5);
     // Every open finding was seen by the second sync, unchanged ones included.
-    const open = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}&active=true`)).body.items as any[];
+    const open = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}&active=true`)).body.items as AnswerBody[];
     for (const f of open) expect(Date.parse(f.lastSeenAt)).toBeGreaterThanOrEqual(Date.parse(second.startedAt));
-    const closed = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}&active=false`)).body.items as any[];
+    const closed = (await stack.call('GET', `/api/v1/findings?connectorId=${connector.id}&active=false`)).body.items as AnswerBody[];
     expect(closed).toHaveLength(1);
     expect(Date.parse(closed[0].lastSeenAt)).toBeLessThan(Date.parse(second.startedAt));
 
@@ -123,7 +124,7 @@ describe('a connector, end to end through the API', () => {
     // The imports of alpha's test tell the same story, and each action is recorded.
     const alphaProduct = mapped.body.productId;
     const alphaTest = tests.find((t) => t.productId === alphaProduct)!;
-    const imports = (await stack.call('GET', `/api/v1/tests/${alphaTest.id}/imports`)).body.items as any[];
+    const imports = (await stack.call('GET', `/api/v1/tests/${alphaTest.id}/imports`)).body.items as AnswerBody[];
     expect(imports.map((i) => [i.created, i.closed, i.reactivated, i.untouched]).sort()).toEqual(
       [
         [3, 0, 0, 0],
@@ -218,7 +219,7 @@ describe('a connector, end to end through the API', () => {
       await new Promise((r) => setTimeout(r, 50));
     }
     // While the tool is slow to answer, the run reports where it is.
-    let progress: any;
+    let progress: AnswerBody;
     for (let i = 0; i < 60 && progress?.phase !== 'fetching'; i++) {
       progress = await child.query('progress').catch(() => undefined);
       if (progress?.phase !== 'fetching') await new Promise((r) => setTimeout(r, 50));
@@ -244,9 +245,9 @@ describe('a connector, end to end through the API', () => {
     expect(schedule.body).toMatchObject({ hour: 4, minute: 15, timezone: 'Europe/Berlin', paused: false });
 
     await stack.temporal.client.schedule.getHandle(`connector-${connector.id}-sync`).trigger();
-    let op: any;
+    let op: AnswerBody;
     for (let i = 0; i < 200 && !op; i++) {
-      const ops = (await stack.call('GET', `/api/v1/operations?connectorId=${connector.id}&type=sync`)).body.items as any[];
+      const ops = (await stack.call('GET', `/api/v1/operations?connectorId=${connector.id}&type=sync`)).body.items as AnswerBody[];
       op = ops.find((o) => o.trigger === 'scheduled');
       if (!op) await new Promise((r) => setTimeout(r, 200));
     }

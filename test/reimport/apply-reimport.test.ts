@@ -275,17 +275,17 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     const [imp] = await orm.em.fork().execute('select rejected, rejected_reasons from finding_import where id = ?', [result.importId]);
     expect(imp).toEqual({ rejected: 2, rejected_reasons: { 'no title': 1, 'unknown severity "Catastrophic"': 1 } });
 
-    const rows = await orm.em.fork().execute<any[]>(
+    const rows = await orm.em.fork().execute<{ title: string; description: string | null; component_name: string | null; cvss_score: number | null; line: number | null; cwes: number[] | null; cvss_vector: string | null; unique_id_from_tool: string | null; path_length: number | null; raw: unknown }[]>(
       'select title, description, component_name, cvss_score, line, cwes, cvss_vector, unique_id_from_tool, length(file_path) as path_length, raw from finding where test_id = ? order by id',
       [fx.testId],
     );
     expect(rows[0]).toMatchObject({ title: 'ab', component_name: 'comp-nul', raw: { key: 'val', nested: ['x\uFFFD'] } });
     expect(rows[1]).toMatchObject({ title: 't\uFFFDitle', description: 'd\uFFFD', raw: { s: '\uFFFD' } });
     expect(rows[2]).toMatchObject({ cvss_score: null, line: null, cwes: [79] });
-    expect(rows[3].title).toHaveLength(1_000);
-    expect(rows[3].cvss_vector).toHaveLength(255);
-    expect(rows[3].path_length).toBe(4_096);
-    expect(rows[3].unique_id_from_tool).toMatch(/^sha256:[0-9a-f]{64}$/);
+    expect(rows[3]!.title).toHaveLength(1_000);
+    expect(rows[3]!.cvss_vector).toHaveLength(255);
+    expect(rows[3]!.path_length).toBe(4_096);
+    expect(rows[3]!.unique_id_from_tool).toMatch(/^sha256:[0-9a-f]{64}$/);
 
     // The same hostile answer the next day: everything matches, nothing is created twice or closed.
     expect((await sync(fx, hostile, { matching: 'unique_id_from_tool' })).counts).toEqual(counts({ untouched: 4 }));

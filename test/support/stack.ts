@@ -5,6 +5,7 @@ import { startServer, type StartedServer } from '../../src/server.js';
 import { startWorker, type StartedWorker } from '../../src/worker.js';
 import { createTestDatabase } from './database.js';
 import { connectTestClient, testTemporalAddress, uniqueTaskQueue, type TestTemporalClient } from './temporal.js';
+import type { AnswerBody } from './answers.js';
 
 export interface TestStack {
   env: NodeJS.ProcessEnv;
@@ -14,9 +15,9 @@ export interface TestStack {
   api: StartedServer;
   token: string;
   /** Calls the API as an authenticated user; answers status and parsed JSON body. */
-  call<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }>;
+  call<T = AnswerBody>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T; text: string }>;
   /** Polls an Operation until its status is final (as a script would). */
-  waitForOperation(operationId: string, timeoutMs?: number): Promise<any>;
+  waitForOperation(operationId: string, timeoutMs?: number): Promise<AnswerBody>;
   stop(): Promise<void>;
 }
 

@@ -3,6 +3,7 @@ import { isIP } from 'node:net';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { isGrpcServiceError, ScheduleNotFoundError, type ScheduleDescription } from '@temporalio/client';
 import { z } from 'zod';
+import type { ToolRegistry } from '../../connectors/index.js';
 import { minSecretLengthOf, type ToolConnector } from '../../connectors/types.js';
 import { defaultOutbound } from '../../connectors/http/outbound.js';
 import { Connector } from '../../db/entities.js';
@@ -58,7 +59,7 @@ function durationText(ms: number | undefined): string | null {
  * change together: the row is written in a transaction that commits only once the schedule is upserted
  * (or deleted), so a Temporal failure leaves neither half-done.
  */
-export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnector<any>>): Route[] {
+export function connectorRoutes(deps: ApiDeps, tools: ToolRegistry): Route[] {
   const scheduleSettings: ScheduleSettings = { taskQueue: deps.taskQueue, ...deps.schedule };
   const toolIds = Object.keys(tools);
   const checkTimeoutMs = deps.checkTimeoutMs ?? DEFAULT_CHECK_TIMEOUT_MS;
@@ -85,16 +86,16 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
       if (refused) ctx.addIssue({ code: 'custom', message: `${refused}, which vulnsync does not connect to (link-local and cloud metadata addresses)` });
     });
 
-  function toolOf(connector: Pick<Connector, 'tool'>): ToolConnector<any> {
-    const tool = tools[connector.tool];
+  function toolOf(connector: Pick<Connector, 'tool'>): ToolConnector {
+    const tool = Object.hasOwn(tools, connector.tool) ? tools[connector.tool] : undefined;
     if (!tool) throw new ApiError(422, 'CONFIG_INVALID', `this server has no connector for the tool "${connector.tool}"`);
     return tool;
   }
 
-  function validSettings(tool: ToolConnector<any>, value: unknown): Record<string, unknown> {
+  function validSettings(tool: ToolConnector, value: unknown): Record<string, unknown> {
     const parsed = tool.spec.settings.safeParse(value ?? {});
     if (!parsed.success) throw validationFailed('body', parsed.error, ['settings']);
-    return parsed.data as Record<string, unknown>;
+    return parsed.data;
   }
 
   /**
@@ -177,7 +178,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
   }
 
   /** A secret shorter than the tool's minimum is refused: it is guessable, and too short to redact from messages. */
-  function requireSecretLength(tool: ToolConnector<any>, secret: string): void {
+  function requireSecretLength(tool: ToolConnector, secret: string): void {
     const minimum = minSecretLengthOf(tool);
     if (secret.length >= minimum) return;
     const message = `must be at least ${minimum} characters for ${tool.displayName}`;
@@ -188,7 +189,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
 
   async function check(connector: Connector): Promise<void> {
     const logger = deps.logger.child({ connectorId: connector.id, tool: connector.tool });
-    await checkConnector(openConnector(connector, deps.secrets, (name) => toolOf({ tool: name })), { logger, outbound }, checkTimeoutMs);
+    await checkConnector(openConnector(connector, deps.secrets, tools), { logger, outbound }, checkTimeoutMs);
   }
 
 

@@ -4,8 +4,7 @@ import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
 import { AWS_PUBLIC_ENDPOINTS, awsClientOptions, connectorErrorOfAws } from '../http/aws-sdk.js';
 import type { HttpTuning } from '../http/index.js';
-import { parseSettings } from '../settings.js';
-import type { ConnectorConfig, ConnectorContext, RecordRef, ToolConnector } from '../types.js';
+import { defineConnector, type ConnectorConfig, type ConnectorContext, type RecordRef, type ToolConnector } from '../types.js';
 import { awsFinding, mapAwsFinding } from './mapping.js';
 
 const NAME = 'AWS Security Hub';
@@ -20,6 +19,9 @@ export const awsSecurityHubSettings = z.object({
 });
 type Settings = z.infer<typeof awsSecurityHubSettings>;
 
+/** Where a fetch resumes: GetFindings' NextToken. Discovery is one short list (account × regions) and never resumes. */
+const fetchCursor = z.strictObject({ next: z.string().min(1) });
+
 /**
  * The secret is `<access key id>:<secret access key>`: one string like every other tool's secret, and
  * neither part can hold a colon. Temporary credentials come from `roleArn` (sts:AssumeRole), not the secret.
@@ -32,8 +34,8 @@ function accessKeyOf(secret: string) {
 }
 
 /** The SDK clients for one call, signed with the secret's key or the assumed role's temporary credentials. */
-async function clientsFor(config: ConnectorConfig<unknown>, region: string, ctx: ConnectorContext, tuning: HttpTuning) {
-  const settings = parseSettings(awsSecurityHubSettings, config.settings, NAME);
+async function clientsFor(config: ConnectorConfig<Settings>, region: string, ctx: ConnectorContext, tuning: HttpTuning) {
+  const { settings } = config;
   const key = accessKeyOf(config.secret);
   const secrets = [key.accessKeyId, key.secretAccessKey];
   const options = () => ({ region, ...awsClientOptions(NAME, config.location, ctx, tuning) });
@@ -77,8 +79,8 @@ const recordOf = (record: RecordRef) => {
   return { accountId, region };
 };
 
-export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConnector<Settings> {
-  return {
+export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConnector {
+  return defineConnector({
     tool: 'aws_security_hub',
     displayName: NAME,
     spec: {
@@ -90,15 +92,16 @@ export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConn
     matching: 'unique_id_from_tool',
     hashFields: ['title', 'endpoint', 'vulnIdFromTool'],
     minSecretLength: 20,
+    cursors: { fetch: fetchCursor, discovery: z.never() },
 
     async check(config, ctx) {
-      const region = parseSettings(awsSecurityHubSettings, config.settings, NAME).regions[0]!;
+      const region = config.settings.regions[0]!;
       const clients = await clientsFor(config, region, ctx, tuning);
       await clients.hub.send(new GetFindingsCommand({ MaxResults: 1, Filters: filtersFor(clients.settings.accountId, region) }), { abortSignal: ctx.signal }).catch((error: unknown) => Promise.reject(clients.fail(error)));
     },
 
     async *discover(config, ctx) {
-      const { regions } = parseSettings(awsSecurityHubSettings, config.settings, NAME);
+      const { regions } = config.settings;
       const accountId = await accountOf(await clientsFor(config, regions[0]!, ctx, tuning), ctx);
       for (const region of regions) yield { externalId: `${accountId}/${region}`, name: `AWS ${accountId} ${region}`, metadata: { accountId, region } };
     },
@@ -106,7 +109,7 @@ export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConn
     async *fetchFindings(config, record, cursor, ctx) {
       const { accountId, region } = recordOf(record);
       const clients = await clientsFor(config, region, ctx, tuning);
-      const startingToken = typeof cursor?.next === 'string' ? cursor.next : undefined;
+      const startingToken = cursor?.next;
       const pages = paginateGetFindings({ client: clients.hub, pageSize: PAGE_SIZE, startingToken }, { Filters: filtersFor(accountId, region) }, { abortSignal: ctx.signal });
       try {
         for await (const page of pages) {
@@ -122,7 +125,7 @@ export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConn
         throw clients.fail(error);
       }
     },
-  };
+  });
 }
 
 /** The connector as vulnsync ships it. */

@@ -1,34 +1,42 @@
+import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
 import { createHttpClient, DEFAULT_RESPONSE_LIMITS, type Authenticator, type HttpClient, type HttpRequest, type HttpTuning, type ResponseLimits } from '../http/index.js';
-import { parseSettings, parseToolItem } from '../settings.js';
-import { recordsOfPages, RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type FetchCursor, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
+import { parseToolItem } from '../settings.js';
+import { defineConnector, RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
 import type { DeclarativeDefinition, FindingsStream, Listing, RequestTemplate } from './definition.js';
 import { findingFrom } from './mapping.js';
 import { paginate, type PagePosition } from './paginators.js';
 import { interpolate, itemsAt, read, type TemplateScope } from './select.js';
 
+const pagePosition = z.union([z.string(), z.number()]);
+
 /**
  * Resume position of a declarative fetch: the findings stream (index into the definition's list, 0 when
  * absent) and where its listing goes on after the last stored page (its start when null).
  */
-interface DeclarativeCursor extends FetchCursor {
-  stream?: number;
-  next: PagePosition | null;
+function fetchCursorOf(streams: number) {
+  return z.strictObject({ stream: z.number().int().min(0).max(streams - 1).default(0), next: pagePosition.nullable() });
 }
+type DeclarativeCursor = z.infer<ReturnType<typeof fetchCursorOf>>;
+
+/** Where a paged discovery resumes: the parent page (its start), which parent on it, and the child listing's position. */
+const discoveryCursor = z.strictObject({ parentPage: pagePosition.nullable(), parentIndex: z.number().int().min(0), next: pagePosition.nullable() });
+type DiscoveryCursor = z.infer<typeof discoveryCursor>;
 
 /**
  * Composes a definition into the ToolConnector the worker uses. `tuning` shortens timeouts and retries in
  * tests; everything else comes from the definition.
  */
-export function declarativeConnector<Settings, RecordItem, FindingItem>(
+export function declarativeConnector<Settings extends Record<string, unknown>, RecordItem, FindingItem>(
   definition: DeclarativeDefinition<Settings, RecordItem, FindingItem>,
   tuning: HttpTuning = {},
-): ToolConnector<Settings> {
+): ToolConnector {
   const name = definition.displayName;
   const limits: ResponseLimits = { ...DEFAULT_RESPONSE_LIMITS, ...definition.limits, ...tuning.limits };
+  const streams = Array.isArray(definition.findings) ? definition.findings : [definition.findings as FindingsStream<FindingItem>];
 
   function open(config: ConnectorConfig<Settings>): { http: HttpClient; settings: Settings } {
-    const settings = parseSettings(definition.spec.settings, config.settings, name);
+    const { settings } = config;
     const { requester } = definition;
     const connect = (authenticate: Authenticator) =>
       createHttpClient({
@@ -61,7 +69,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
     return paginate(http, request(list, scope, notFound), list.paginator, ctx, { startAt, itemsOf: itemsAt(list.selector) });
   }
 
-  return {
+  return defineConnector({
     tool: definition.tool,
     displayName: name,
     spec: definition.spec,
@@ -69,6 +77,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
     hashFields: definition.hashFields,
     limits,
     minSecretLength: definition.minSecretLength,
+    cursors: { fetch: fetchCursorOf(streams.length), discovery: discoveryCursor },
 
     async check(config, ctx) {
       const { http, settings } = open(config);
@@ -82,10 +91,6 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
       }
     },
 
-    discover(config, ctx) {
-      return recordsOfPages(this.discoverPages!(config, null, ctx));
-    },
-
     /**
      * The records page by page, each with where to resume after it: the parent page being listed (its start
      * position), which parent of it, and the child listing's next position.
@@ -93,7 +98,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
     async *discoverPages(config, startAt, ctx) {
       const { http, settings } = open(config);
       const stream = definition.records;
-      const resume = startAt as DiscoveryCursor | null;
+      const resume = startAt;
       let parentPageAt: PagePosition | null = resume?.parentPage ?? null;
       const parents = stream.parents
         ? listing(http, stream.parents, { settings }, ctx, parentPageAt)
@@ -131,12 +136,11 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
       }
     },
 
-    async *fetchFindings(config, record: RecordRef, cursor, ctx) {
+    async *fetchFindings(config, record, cursor, ctx) {
       const { http, settings } = open(config);
-      const streams = Array.isArray(definition.findings) ? definition.findings : [definition.findings as FindingsStream<FindingItem>];
       const scope: TemplateScope = { settings, record };
       const gone = { type: 'RECORD_MISSING' as const, message: `${name} no longer has "${record.name}" (${record.externalId})` };
-      const from = cursor && typeof cursor.stream === 'number' ? cursor.stream : 0;
+      const from = cursor?.stream ?? 0;
       for (let index = from; index < streams.length; index += 1) {
         const stream = streams[index]!;
         // After a stream's last page the fetch goes on with the next stream, from its start.
@@ -146,7 +150,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
         const lookups: Record<string, unknown> = {};
         for (const [key, template] of Object.entries(stream.lookups ?? {}) as [string, RequestTemplate][]) lookups[key] = (await http.request(request(template, scope, gone), ctx)).body;
         scope.lookups = lookups;
-        const resume = index === from && cursor && (typeof cursor.next === 'string' || typeof cursor.next === 'number') ? cursor.next : null;
+        const resume = index === from ? (cursor?.next ?? null) : null;
         const unpaginated = stream.paginator.type === 'none';
         for await (const page of listing(http, stream, scope, ctx, resume, gone)) {
           const findings = page.items
@@ -163,15 +167,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
         }
       }
     },
-  };
-}
-
-/** Where a paged discovery resumes: the parent page (its start), which parent on it, and the child listing's position. */
-interface DiscoveryCursor {
-  [key: string]: unknown;
-  parentPage: PagePosition | null;
-  parentIndex: number;
-  next: PagePosition | null;
+  });
 }
 
 async function* single<T>(page: T): AsyncGenerator<T> {

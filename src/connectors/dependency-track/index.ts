@@ -10,8 +10,8 @@ import {
   type HttpTuning,
   type ResponseLimits,
 } from '../http/index.js';
-import { parseSettings, parseToolItem } from '../settings.js';
-import { RESTART_FETCH, recordsOfPages, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
+import { parseToolItem } from '../settings.js';
+import { defineConnector, RESTART_FETCH, type ConnectorConfig, type ConnectorContext, type NormalizedFinding, type ToolConnector } from '../types.js';
 import { dtFinding, dtProject } from './api.js';
 import { findingFromDependencyTrack, projectToRecord } from './mapping.js';
 
@@ -21,6 +21,9 @@ export const dependencyTrackSettings = z.object({
   includeInactive: z.boolean().default(false).describe('Also discover projects marked inactive in Dependency-Track'),
 });
 export type DependencyTrackSettings = z.infer<typeof dependencyTrackSettings>;
+
+/** Where a discovery resumes: the next page of the project listing. A fetch never resumes (one streamed answer). */
+const discoveryCursor = z.strictObject({ page: z.number().int().positive() });
 
 export interface DependencyTrackOptions extends HttpTuning {
   /** Projects per `GET /api/v1/project` page. Default 100. */
@@ -40,7 +43,7 @@ export interface DependencyTrackOptions extends HttpTuning {
  * parsed as a stream and cut into bounded pages, never held whole; a fetch cannot resume inside one answer,
  * so its pages carry RESTART_FETCH and a retried fetch starts over.
  */
-export function createDependencyTrackConnector(options: DependencyTrackOptions = {}): ToolConnector<DependencyTrackSettings> {
+export function createDependencyTrackConnector(options: DependencyTrackOptions = {}): ToolConnector {
   const projectPageSize = options.projectPageSize ?? 100;
   const findingsPageSize = options.findingsPageSize ?? 1000;
   // Project pages are small; a whole project's findings (streamed) can run to hundreds of megabytes.
@@ -60,7 +63,7 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
     });
   }
 
-  return {
+  return defineConnector({
     tool: 'dependency_track',
     displayName: TOOL_NAME,
     spec: {
@@ -73,9 +76,9 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
     limits,
     // Dependency-Track API keys are 32 characters or more (`odt_` and a long random part in 4.11+).
     minSecretLength: 16,
+    cursors: { fetch: z.never(), discovery: discoveryCursor },
 
     async check(config, ctx) {
-      parseSettings(dependencyTrackSettings, config.settings, TOOL_NAME);
       const http = clientFor(config);
       const notHere = `${TOOL_NAME} API not found at ${http.baseUrl.href}: the location must be the API server's URL (the one serving /api/v1), not the frontend`;
       try {
@@ -92,12 +95,8 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
       }
     },
 
-    discover(config, ctx) {
-      return recordsOfPages(this.discoverPages!(config, null, ctx));
-    },
-
     async *discoverPages(config, startAt, ctx) {
-      const settings = parseSettings(dependencyTrackSettings, config.settings, TOOL_NAME);
+      const { settings } = config;
       const http = clientFor(config);
       const pages = paginateByPageNumber<unknown>(
         http,
@@ -108,7 +107,7 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
           sizeParam: 'pageSize',
           pageSize: projectPageSize,
           firstPage: 1,
-          startAt: typeof startAt?.page === 'number' ? startAt.page : null,
+          startAt: startAt?.page ?? null,
           totalHeader: 'X-Total-Count',
         },
       );
@@ -121,7 +120,6 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
     },
 
     async *fetchFindings(config, record, _cursor, ctx) {
-      parseSettings(dependencyTrackSettings, config.settings, TOOL_NAME);
       const http = clientFor(config);
       const projectUuid = record.externalId;
       const response = await http.request(
@@ -148,7 +146,7 @@ export function createDependencyTrackConnector(options: DependencyTrackOptions =
       }
       yield { findings: page, cursor: null };
     },
-  };
+  });
 }
 
 /** The connector as vulnsync ships it. */

@@ -15,8 +15,8 @@ import {
   type ItemsOf,
   type ResponseLimits,
 } from '../http/index.js';
-import { parseSettings, parseToolItem } from '../settings.js';
-import { recordsOfPages, type ConnectorConfig, type ConnectorContext, type FetchCursor, type FindingPage, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
+import { parseToolItem } from '../settings.js';
+import { defineConnector, type ConnectorConfig, type ConnectorContext, type FindingPage, type NormalizedFinding, type RecordRef, type ToolConnector } from '../types.js';
 import { ghCodeScanningAlert, ghDependabotAlert, ghRepository, ghSecretScanningAlert } from './api.js';
 import {
   findingFromCodeScanningAlert,
@@ -83,10 +83,14 @@ const STREAMS: readonly AlertStream[] = [
 ];
 
 /** Resume position: the listing and, within it, the next page (a Link URL, or Dependabot's `after` cursor; null = its start). */
-interface GitHubCursor extends FetchCursor {
-  stream: string;
-  next: string | null;
-}
+const githubCursor = z.strictObject({
+  stream: z.enum(STREAMS.map((s) => s.id) as [string, ...string[]]),
+  next: z.string().nullable(),
+});
+type GitHubCursor = z.infer<typeof githubCursor>;
+
+/** Where a discovery resumes: the Link URL of the next page of repositories. */
+const discoveryCursor = z.strictObject({ next: z.string() });
 
 /**
  * GitHub's answers when a security feature is simply off for a repository (not an access problem):
@@ -107,7 +111,7 @@ const PERMISSION_HINT =
  * yields no findings of that kind; a repository that is gone is RECORD_MISSING. Secret values never leave
  * this module.
  */
-export function createGitHubConnector(options: GitHubOptions = {}): ToolConnector<GitHubSettings> {
+export function createGitHubConnector(options: GitHubOptions = {}): ToolConnector {
   const perPage = Math.min(options.perPage ?? PER_PAGE, PER_PAGE);
   // A page holds at most 100 alerts; 16 MB is far beyond any real one.
   const limits: ResponseLimits = { ...DEFAULT_RESPONSE_LIMITS, maxResponseBytes: 16 * 1024 * 1024, ...options.limits };
@@ -144,7 +148,7 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
       : { path: '/user/repos', query: { affiliation: 'owner,collaborator', per_page: perPage } };
   }
 
-  return {
+  return defineConnector({
     tool: 'github',
     displayName: 'GitHub Advanced Security',
     spec: {
@@ -159,9 +163,10 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
     limits,
     // Classic tokens are 40 characters, fine-grained ones longer.
     minSecretLength: 20,
+    cursors: { fetch: githubCursor, discovery: discoveryCursor },
 
     async check(config, ctx) {
-      const settings = parseSettings(githubSettings, config.settings, TOOL_NAME);
+      const { settings } = config;
       const http = clientFor(config);
       const request: HttpRequest =
         settings.ownerType === 'org'
@@ -192,15 +197,11 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
       }
     },
 
-    discover(config, ctx) {
-      return recordsOfPages(this.discoverPages!(config, null, ctx));
-    },
-
     async *discoverPages(config, startAt, ctx) {
-      const settings = parseSettings(githubSettings, config.settings, TOOL_NAME);
+      const { settings } = config;
       const http = clientFor(config);
       const owner = settings.owner.toLowerCase();
-      const resumeAt = typeof startAt?.next === 'string' ? startAt.next : null;
+      const resumeAt = startAt?.next ?? null;
       for await (const page of paginateByLinkHeader<unknown>(http, listingRequest(settings), ctx, { startAt: resumeAt })) {
         const repos = page.items.map((item) => parseToolItem(ghRepository, item, TOOL_NAME, 'a repository'));
         yield {
@@ -211,10 +212,9 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
     },
 
     async *fetchFindings(config, record, cursor, ctx) {
-      const settings = parseSettings(githubSettings, config.settings, TOOL_NAME);
-      yield* alertPages(clientFor(config), settings, record, cursor, ctx, perPage);
+      yield* alertPages(clientFor(config), config.settings, record, cursor, ctx, perPage);
     },
-  };
+  });
 }
 
 /** The connector as vulnsync ships it. */
@@ -224,10 +224,10 @@ async function* alertPages(
   http: HttpClient,
   settings: GitHubSettings,
   record: RecordRef,
-  cursor: FetchCursor | null,
+  cursor: GitHubCursor | null,
   ctx: ConnectorContext,
   perPage: number,
-): AsyncGenerator<FindingPage> {
+): AsyncGenerator<FindingPage<GitHubCursor>> {
   const fullName = await currentFullName(http, record, ctx);
   const streams = STREAMS.filter((s) => settings.alertKinds.includes(s.kind));
   const resume = resumePosition(cursor, streams);
@@ -306,12 +306,11 @@ function findingFromAlert(kind: AlertKind, item: unknown): NormalizedFinding | n
   }
 }
 
-function resumePosition(cursor: FetchCursor | null, streams: readonly AlertStream[]): { streamIndex: number; next: string | null } {
-  if (!cursor || typeof cursor.stream !== 'string') return { streamIndex: 0, next: null };
+function resumePosition(cursor: GitHubCursor | null, streams: readonly AlertStream[]): { streamIndex: number; next: string | null } {
+  if (!cursor) return { streamIndex: 0, next: null };
   const order = STREAMS.findIndex((s) => s.id === cursor.stream);
-  if (order < 0) return { streamIndex: 0, next: null };
   const streamIndex = streams.findIndex((s) => STREAMS.indexOf(s) >= order);
   if (streamIndex < 0) return { streamIndex: streams.length, next: null };
   const sameStream = streams[streamIndex]!.id === cursor.stream;
-  return { streamIndex, next: sameStream && typeof cursor.next === 'string' ? cursor.next : null };
+  return { streamIndex, next: sameStream ? cursor.next : null };
 }

@@ -1,0 +1,119 @@
+import { randomUUID } from 'node:crypto';
+import type { temporal } from '@temporalio/proto';
+import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
+import { startTestStack, type TestStack } from '../support/stack.js';
+
+/**
+ * What an operator does in the Temporal UI with a failed record run: its details name the error type and
+ * message, and Reset (to the first workflow task, as the UI's Reset does) re-runs it once the cause is
+ * fixed. The re-run updates the same Operation (status, counts, run id), and neither it nor a second
+ * reset duplicates a finding.
+ */
+let stack: TestStack;
+let tool: DependencyTrackFake;
+
+beforeAll(async () => {
+  [stack, tool] = await Promise.all([startTestStack(), startDependencyTrackFake()]);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await tool?.close();
+});
+
+const project = dtProject({ name: 'reset-me', version: '2' });
+const lodash = dtFinding(project, { name: 'lodash', version: '4.17.15' }, { vulnId: 'CVE-2021-23337', severity: 'HIGH' });
+const minimist = dtFinding(project, { name: 'minimist', version: '1.2.5' }, { vulnId: 'CVE-2021-44906', severity: 'CRITICAL' });
+const axios = dtFinding(project, { name: 'axios', version: '0.21.0' }, { vulnId: 'CVE-2020-28168', severity: 'MEDIUM' });
+
+/** Resets a run to its first completed workflow task, as the Temporal UI's Reset does; answers the new run id. */
+async function resetToFirstWorkflowTask(workflowId: string, runId: string): Promise<string> {
+  const history = await stack.temporal.client.workflow.getHandle(workflowId, runId).fetchHistory();
+  const firstTask = (history.events ?? []).find((e) => e.workflowTaskCompletedEventAttributes);
+  expect(firstTask).toBeDefined();
+  const reset = await stack.temporal.client.workflowService.resetWorkflowExecution({
+    namespace: stack.temporal.client.options.namespace,
+    workflowExecution: { workflowId, runId },
+    reason: 'operator retry after fixing the API key',
+    workflowTaskFinishEventId: firstTask!.eventId,
+    requestId: randomUUID(),
+  });
+  return reset.runId!;
+}
+
+/** What the run shows in the Temporal UI as its current details (the SDK's metadata query). */
+async function currentDetails(workflowId: string, runId: string): Promise<string> {
+  const answer = await stack.temporal.client.workflowService.queryWorkflow({
+    namespace: stack.temporal.client.options.namespace,
+    execution: { workflowId, runId },
+    query: { queryType: '__temporal_workflow_metadata' },
+  });
+  const payload = answer.queryResult?.payloads?.[0] as temporal.api.common.v1.IPayload | undefined;
+  const metadata = JSON.parse(Buffer.from(payload?.data ?? []).toString('utf8')) as { currentDetails?: string };
+  return metadata.currentDetails ?? '';
+}
+
+async function findingsOfRecord(recordId: string) {
+  return stack.orm.em
+    .fork()
+    .execute<{ hash_code: string; active: boolean }[]>('select hash_code, active from finding where record_id = ? order by id', [recordId]);
+}
+
+it('a failed record run shows its error, and resetting it re-runs it into the same Operation without duplicating findings', async () => {
+  tool.state.projects.push(project);
+  tool.state.findings[project.uuid] = [lodash, minimist];
+  const created = await stack.call('POST', '/api/v1/connectors', { tool: 'dependency_track', label: 'resettable', location: tool.url, secret: DEFAULT_DT_API_KEY, autoMap: true });
+  expect(created.status).toBe(201);
+  const connectorId = created.body.id as string;
+  await stack.waitForOperation((await stack.call('POST', `/api/v1/connectors/${connectorId}/discover`)).body.operationId);
+  const [record] = (await stack.call('GET', `/api/v1/records?connectorId=${connectorId}`)).body.items;
+  const first = await stack.call('POST', `/api/v1/records/${record.id}/sync`);
+  expect(await stack.waitForOperation(first.body.operationId)).toMatchObject({ status: 'succeeded', summary: { created: 2 } });
+
+  // The tool changes (axios appears, minimist is fixed) and the stored key stops working: the run fails fast.
+  tool.state.findings[project.uuid] = [lodash, axios];
+  tool.state.apiKey = 'odt_rotatedKey000000000000000000000000';
+  const failed = await stack.call('POST', `/api/v1/records/${record.id}/sync`);
+  const failedOp = await stack.waitForOperation(failed.body.operationId);
+  expect(failedOp).toMatchObject({ status: 'failed', error: { type: 'AUTH_REJECTED' } });
+  const { workflowId, runId: failedRunId } = failed.body as { workflowId: string; runId: string };
+
+  // In the Temporal UI: the run failed with the typed error, and its details say so.
+  const failedHistory = await stack.temporal.client.workflow.getHandle(workflowId, failedRunId).fetchHistory();
+  const failure = failedHistory.events!.at(-1)!.workflowExecutionFailedEventAttributes?.failure;
+  expect(failure?.applicationFailureInfo?.type).toBe('AUTH_REJECTED');
+  expect(failure?.message).toBe(failedOp.error.message);
+  expect(await currentDetails(workflowId, failedRunId)).toBe(`failed: AUTH_REJECTED — ${failedOp.error.message}`);
+
+  // The operator fixes the key and resets the failed run: the same Operation runs again and succeeds.
+  tool.state.apiKey = DEFAULT_DT_API_KEY;
+  const resetRunId = await resetToFirstWorkflowTask(workflowId, failedRunId);
+  expect(resetRunId).not.toBe(failedRunId);
+  await stack.temporal.client.workflow.getHandle(workflowId, resetRunId).result();
+  const retried = await stack.waitForOperation(failed.body.operationId);
+  expect(retried).toMatchObject({
+    id: failed.body.operationId,
+    status: 'succeeded',
+    error: null,
+    runId: resetRunId,
+    summary: { records: 1, recordsSucceeded: 1, created: 1, closed: 1, untouched: 1, reactivated: 0 },
+  });
+  expect(retried.temporalUrl).toContain(resetRunId);
+  const operations = (await stack.call('GET', `/api/v1/operations?recordId=${record.id}`)).body.items;
+  expect(operations.map((op: { id: string }) => op.id).sort()).toEqual([first.body.operationId, failed.body.operationId].sort());
+  expect((await stack.call('GET', `/api/v1/records/${record.id}`)).body).toMatchObject({ lastSyncStatus: 'succeeded' });
+
+  const afterRetry = await findingsOfRecord(record.id);
+  expect(afterRetry).toHaveLength(3);
+  expect(new Set(afterRetry.map((f) => f.hash_code)).size).toBe(3);
+  expect(afterRetry.filter((f) => f.active)).toHaveLength(2);
+
+  // Resetting the run that succeeded re-runs it once more: nothing changes twice.
+  const againRunId = await resetToFirstWorkflowTask(workflowId, resetRunId);
+  await stack.temporal.client.workflow.getHandle(workflowId, againRunId).result();
+  expect(await stack.waitForOperation(failed.body.operationId)).toMatchObject({
+    status: 'succeeded',
+    runId: againRunId,
+    summary: { created: 0, closed: 0, reactivated: 0, untouched: 2 },
+  });
+  expect(await findingsOfRecord(record.id)).toEqual(afterRetry);
+});

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { temporal } from '@temporalio/proto';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
+import { SCREENSHOTS, launchChromium, screenshot } from '../support/browser.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
@@ -52,6 +53,35 @@ async function currentDetails(workflowId: string, runId: string): Promise<string
   return metadata.currentDetails ?? '';
 }
 
+/**
+ * With VULNSYNC_UI_SCREENSHOTS=1 (the global setup then starts Temporal with its Web UI), pictures the
+ * run's pages in the Temporal UI for the operator playbook, once `waitFor` shows on each.
+ */
+async function pictureTemporalUi(pages: { name: string; path: string; tab?: string; waitFor: string }[]) {
+  const ui = process.env.VULNSYNC_TEST_TEMPORAL_UI_URL;
+  if (!SCREENSHOTS || !ui) return;
+  const browser = await launchChromium();
+  try {
+    const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+    for (const { name, path, tab, waitFor } of pages) {
+      await page.goto(`${ui}${path}`);
+      if (tab) await page.getByText(tab, { exact: true }).first().click();
+      // Summaries and details are rendered as Markdown in sandboxed frames: look in every frame.
+      const deadline = Date.now() + 30_000;
+      while (!(await Promise.all(page.frames().map((f) => f.getByText(waitFor).count().catch(() => 0)))).some((n) => n > 0)) {
+        if (Date.now() > deadline) throw new Error(`the Temporal UI never showed "${waitFor}" at ${path}`);
+        await page.waitForTimeout(250);
+      }
+      await page.waitForLoadState('networkidle');
+      await screenshot(page, name);
+    }
+  } finally {
+    await browser.close();
+  }
+}
+
+const runPath = (workflowId: string, runId: string) => `/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
+
 async function findingsOfRecord(recordId: string) {
   return stack.orm.em
     .fork()
@@ -84,6 +114,12 @@ it('a failed record run shows its error, and resetting it re-runs it into the sa
   expect(failure?.message).toBe(failedOp.error.message);
   expect(await currentDetails(workflowId, failedRunId)).toBe(`failed: AUTH_REJECTED — ${failedOp.error.message}`);
 
+  await pictureTemporalUi([
+    { name: 'temporal-find-runs', path: `/namespaces/default/workflows?query=${encodeURIComponent(`RecordId = '${record.id}'`)}`, waitFor: 'Failed' },
+    // Its summary and details (the page's History tab would also show the failure's stack trace).
+    { name: 'temporal-failed-run', path: runPath(workflowId, failedRunId), tab: 'User Metadata', waitFor: 'failed: AUTH_REJECTED' },
+  ]);
+
   // The operator fixes the key and resets the failed run: the same Operation runs again and succeeds.
   tool.state.apiKey = DEFAULT_DT_API_KEY;
   const resetRunId = await resetToFirstWorkflowTask(workflowId, failedRunId);
@@ -101,6 +137,8 @@ it('a failed record run shows its error, and resetting it re-runs it into the sa
   const operations = (await stack.call('GET', `/api/v1/operations?recordId=${record.id}`)).body.items;
   expect(operations.map((op: { id: string }) => op.id).sort()).toEqual([first.body.operationId, failed.body.operationId].sort());
   expect((await stack.call('GET', `/api/v1/records/${record.id}`)).body).toMatchObject({ lastSyncStatus: 'succeeded' });
+
+  await pictureTemporalUi([{ name: 'temporal-reset-run', path: runPath(workflowId, resetRunId), waitFor: 'Completed' }]);
 
   const afterRetry = await findingsOfRecord(record.id);
   expect(afterRetry).toHaveLength(3);

@@ -1,7 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { chromium, type Browser, type Locator, type Page } from 'playwright-core';
+import type { Browser, Locator, Page } from 'playwright-core';
 import { createApiToken } from '../../src/api/tokens.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake, type DependencyTrackFake } from '../fakes/dependency-track.js';
+import { launchChromium, screenshot } from '../support/browser.js';
 import { startTestStack, type TestStack } from '../support/stack.js';
 
 /**
@@ -11,9 +11,6 @@ import { startTestStack, type TestStack } from '../support/stack.js';
  * change anything. With VULNSYNC_UI_SCREENSHOTS=1 it saves a screenshot of each page to docs/ui/.
  */
 
-const CHROMIUM = process.env.VULNSYNC_CHROMIUM ?? '/usr/bin/chromium';
-const SCREENSHOTS = process.env.VULNSYNC_UI_SCREENSHOTS === '1';
-const SCREENSHOT_DIR = new URL('../../docs/ui/', import.meta.url);
 /** A project name a hostile tool could send: the page must show it as text, never run it. */
 const HOSTILE_NAME = '<img src=x onerror="window.__pwned=1">';
 
@@ -36,9 +33,8 @@ beforeAll(async () => {
     dtFinding(checkout, { name: 'axios', version: '0.21.0' }, { vulnId: 'CVE-2020-28168', severity: 'MEDIUM', title: 'Server-side request forgery through redirects' }),
   ];
   tool.state.findings[hostile.uuid] = [];
-  [stack, browser] = await Promise.all([startTestStack(), chromium.launch({ executablePath: CHROMIUM, headless: true })]);
+  [stack, browser] = await Promise.all([startTestStack(), launchChromium()]);
   readToken = (await createApiToken(stack.orm.em.fork(), { name: 'viewer', scope: 'read' })).token;
-  if (SCREENSHOTS) mkdirSync(SCREENSHOT_DIR, { recursive: true });
 }, TEST_TIMEOUT_MS);
 
 afterAll(async () => {
@@ -46,10 +42,6 @@ afterAll(async () => {
   await stack?.stop();
   await tool?.close();
 });
-
-async function screenshot(page: Page, name: string) {
-  if (SCREENSHOTS) await page.screenshot({ path: new URL(`${name}.png`, SCREENSHOT_DIR).pathname, fullPage: true });
-}
 
 /** Waits until `locator` matches exactly `count` elements, saying what was expected when it does not. */
 async function waitForCount(locator: Locator, count: number, what: string, timeoutMs = 45_000) {

@@ -242,22 +242,13 @@ export function createActivityGroups(deps: ActivityDeps) {
         if (other) return { operationId: other.id, deferTo: { operationId: other.id, workflowId: other.workflowId } };
       }
       const adopted = input.operationId ? await em.findOne(Operation, { id: input.operationId }) : null;
-      // A run of the same workflow id given an Operation another run had is that run reset (or started again
-      // with the same input) by an operator: it retries that Operation, so it takes it over.
-      const ours = adopted && (adopted.runId === null || adopted.runId === input.runId || adopted.workflowId === input.workflowId);
-      let op = ours ? adopted : null;
+      let op = adopted && (adopted.runId === null || adopted.runId === input.runId) ? adopted : null;
       op ??= await em.findOne(Operation, { workflowId: input.workflowId, runId: input.runId });
       if (!op) {
         await insertOperation(em, input);
         op = await em.findOneOrFail(Operation, { workflowId: input.workflowId, runId: input.runId });
       }
-      if (op.runId && op.runId !== input.runId) {
-        op.status = 'running';
-        op.startedAt = new Date();
-        op.endedAt = null;
-        op.durationMs = null;
-        op.error = null;
-      } else if (op.status === 'pending') {
+      if (op.status === 'pending') {
         op.status = 'running';
         op.startedAt = new Date();
       }

@@ -7,8 +7,8 @@ import { startTestStack, type TestStack } from '../support/stack.js';
 /**
  * What an operator does in the Temporal UI with a failed record run: its details name the error type and
  * message, and Reset (to the first workflow task, as the UI's Reset does) re-runs it once the cause is
- * fixed. The re-run updates the same Operation (status, counts, run id), and neither it nor a second
- * reset duplicates a finding.
+ * fixed. The reset run gets its own Operation with its status and counts (one Operation per run; the
+ * failed one keeps the failure), and neither it nor a second reset duplicates a finding.
  */
 let stack: TestStack;
 let tool: DependencyTrackFake;
@@ -82,6 +82,14 @@ async function pictureTemporalUi(pages: { name: string; path: string; tab?: stri
 
 const runPath = (workflowId: string, runId: string) => `/namespaces/default/workflows/${encodeURIComponent(workflowId)}/${runId}/history`;
 
+/** The Operation of one run of the record (as the Operations table lists it), once that run is final. */
+async function operationOfRun(recordId: string, runId: string) {
+  const operations = (await stack.call('GET', `/api/v1/operations?recordId=${recordId}`)).body.items as { id: string; runId: string }[];
+  const op = operations.find((o) => o.runId === runId);
+  expect(op).toBeDefined();
+  return stack.waitForOperation(op!.id);
+}
+
 async function findingsOfRecord(recordId: string) {
   return stack.orm.em
     .fork()
@@ -120,22 +128,24 @@ it('a failed record run shows its error, and resetting it re-runs it into the sa
     { name: 'temporal-failed-run', path: runPath(workflowId, failedRunId), tab: 'User Metadata', waitFor: 'failed: AUTH_REJECTED' },
   ]);
 
-  // The operator fixes the key and resets the failed run: the same Operation runs again and succeeds.
+  // The operator fixes the key and resets the failed run. The reset run is a run of its own, so it has an
+  // Operation of its own (status, counts, its run id); the failed one stays as the record of the failure.
   tool.state.apiKey = DEFAULT_DT_API_KEY;
   const resetRunId = await resetToFirstWorkflowTask(workflowId, failedRunId);
   expect(resetRunId).not.toBe(failedRunId);
   await stack.temporal.client.workflow.getHandle(workflowId, resetRunId).result();
-  const retried = await stack.waitForOperation(failed.body.operationId);
+  const retried = await operationOfRun(record.id, resetRunId);
   expect(retried).toMatchObject({
-    id: failed.body.operationId,
+    type: 'sync',
+    trigger: 'manual',
+    recordId: record.id,
     status: 'succeeded',
     error: null,
-    runId: resetRunId,
+    workflowId,
     summary: { records: 1, recordsSucceeded: 1, created: 1, closed: 1, untouched: 1, reactivated: 0 },
   });
   expect(retried.temporalUrl).toContain(resetRunId);
-  const operations = (await stack.call('GET', `/api/v1/operations?recordId=${record.id}`)).body.items;
-  expect(operations.map((op: { id: string }) => op.id).sort()).toEqual([first.body.operationId, failed.body.operationId].sort());
+  expect(await stack.waitForOperation(failed.body.operationId)).toEqual(failedOp);
   expect((await stack.call('GET', `/api/v1/records/${record.id}`)).body).toMatchObject({ lastSyncStatus: 'succeeded' });
 
   await pictureTemporalUi([{ name: 'temporal-reset-run', path: runPath(workflowId, resetRunId), waitFor: 'Completed' }]);
@@ -148,10 +158,11 @@ it('a failed record run shows its error, and resetting it re-runs it into the sa
   // Resetting the run that succeeded re-runs it once more: nothing changes twice.
   const againRunId = await resetToFirstWorkflowTask(workflowId, resetRunId);
   await stack.temporal.client.workflow.getHandle(workflowId, againRunId).result();
-  expect(await stack.waitForOperation(failed.body.operationId)).toMatchObject({
-    status: 'succeeded',
-    runId: againRunId,
-    summary: { created: 0, closed: 0, reactivated: 0, untouched: 2 },
-  });
+  expect(await operationOfRun(record.id, againRunId)).toMatchObject({ status: 'succeeded', summary: { created: 0, closed: 0, reactivated: 0, untouched: 2 } });
+  expect(await stack.waitForOperation(retried.id)).toEqual(retried);
+  const operations = (await stack.call('GET', `/api/v1/operations?recordId=${record.id}`)).body.items;
+  expect(operations.map((op: { runId: string; status: string }) => `${op.runId} ${op.status}`).sort()).toEqual(
+    [`${first.body.runId} succeeded`, `${failedRunId} failed`, `${resetRunId} succeeded`, `${againRunId} succeeded`].sort(),
+  );
   expect(await findingsOfRecord(record.id)).toEqual(afterRetry);
 });

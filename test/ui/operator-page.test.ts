@@ -173,6 +173,29 @@ test('an operator adds a connector, discovers, maps, syncs, triages, and the tri
   const falsePositives = await stack.call('GET', `/api/v1/findings?connectorId=${connectorId}&falsePositive=true`);
   expect(falsePositives.body.items.map((f: { id: number }) => String(f.id))).toEqual([findingId]);
 
+  // The settings form of another tool, built from its JSON Schema: a required string, an enum, an array of
+  // options and defaults; what it sends is what the connector stores, and editing shows it again.
+  await page.goto(`${stack.api.url}/ui/#/connectors/new`);
+  await page.selectOption('#tool', 'github');
+  expect(await page.getAttribute('#setting-owner', 'required')).not.toBeNull();
+  await expect(page.locator('label[for="setting-owner"] .required').textContent()).resolves.toBe('owner');
+  expect(await page.locator('#setting-ownerType option').allTextContents()).toEqual(['—', 'org', 'user']);
+  expect(await page.inputValue('#setting-ownerType')).toBe('org');
+  expect(await page.locator('#setting-alertKinds input:checked').count()).toBe(3);
+  expect(await page.inputValue('#location')).toBe('https://api.github.com');
+  await page.fill('#label', 'github-acme');
+  await page.fill('#secret', 'ghp_uiTestToken000000000000000000000000');
+  await page.fill('#setting-owner', 'acme');
+  await page.uncheck('#setting-alertKinds input[value="secret_scanning"]');
+  await page.getByRole('button', { name: 'Create connector' }).click();
+  await page.getByRole('heading', { name: /github-acme/ }).waitFor();
+  const github = (await stack.call('GET', '/api/v1/connectors?tool=github')).body.items[0];
+  expect(github.settings).toEqual({ owner: 'acme', ownerType: 'org', alertKinds: ['code_scanning', 'dependabot'] });
+  await page.goto(`${stack.api.url}/ui/#/connectors/${github.id}/edit`);
+  await page.locator('#next-runs li').first().waitFor();
+  expect(await page.inputValue('#setting-owner')).toBe('acme');
+  expect(await page.isChecked('#setting-alertKinds input[value="secret_scanning"]')).toBe(false);
+
   await page.getByRole('button', { name: 'Sign out' }).click();
   await page.locator('#token').waitFor();
   expect(await page.evaluate(() => sessionStorage.getItem('vulnsync.token'))).toBeNull();

@@ -301,7 +301,7 @@ async function connectorFormPage(id) {
     settingsBox.replaceChildren(h('legend', {}, `${tool.displayName} settings`));
     append(settingsBox, [settingFields.length ? settingFields.map((f) => f.field) : h('span', { class: 'hint' }, 'This tool has no settings.')]);
     locationHint.textContent = tool.locationDescription;
-    secretHint.textContent = `${tool.secretDescription}${existing ? ' Leave empty to keep the stored one (it is never shown).' : ''}`;
+    secretHint.textContent = existing ? `${tool.secretDescription.replace(/\.?$/, '.')} Leave empty to keep the stored one (it is never shown).` : tool.secretDescription;
     locationInput.placeholder = tool.defaultLocation ?? 'https://…';
     if (!existing && !locationInput.value && tool.defaultLocation) locationInput.value = tool.defaultLocation;
   };

@@ -75,7 +75,8 @@ test('an operator adds a connector, discovers, maps, syncs, triages, and the tri
   const pageErrors: string[] = [];
   page.on('pageerror', (err) => pageErrors.push(err.message));
   page.on('console', (msg) => {
-    if (msg.type() === 'error') pageErrors.push(msg.text());
+    // The browser logs every 4xx it is answered; the page's own errors are what counts.
+    if (msg.type() === 'error' && !msg.text().startsWith('Failed to load resource')) pageErrors.push(msg.text());
   });
 
   const served = await page.request.get(`${stack.api.url}/ui/`);
@@ -131,6 +132,10 @@ test('an operator adds a connector, discovers, maps, syncs, triages, and the tri
   await page.locator('#connectors tr[data-connector="dtrack-prod"]').getByRole('link', { name: 'Edit' }).click();
   await page.locator('#next-runs li').first().waitFor();
   expect(await page.inputValue('#secret')).toBe('');
+  tool.state.apiKey = 'odt_someOtherKey0000000000000000000000';
+  await page.getByRole('button', { name: 'Check', exact: true }).click();
+  await expect(page.locator('#check-result .error').textContent()).resolves.toMatch(/^AUTH_REJECTED: .*401/);
+  tool.state.apiKey = DEFAULT_DT_API_KEY;
   await page.getByRole('button', { name: 'Check', exact: true }).click();
   await page.locator('#check-result .ok').waitFor();
   await screenshot(page, 'connector-edit');

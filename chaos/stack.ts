@@ -98,6 +98,9 @@ export class ChaosStack {
       TEMPORAL_ADDRESS: temporalAddress,
       TEMPORAL_NAMESPACE: 'default',
       LOG_LEVEL: 'info',
+      // Workers of the suite (and of tests beside it) would otherwise contend for the fixed default ports.
+      VULNSYNC_WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
+      VULNSYNC_WORKER_METRICS_ADDRESS: 'off',
     };
   }
 

@@ -10,6 +10,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
+import PinoPretty from 'pino-pretty';
 import { ensureDatabase, openDatabase } from '../src/db/database.js';
 import { readComposePlan, type ServiceProcessPlan } from '../src/devstack/compose.js';
 import type { RunDemo } from '../src/devstack/demo-context.js';
@@ -23,7 +24,17 @@ const repoRoot = fileURLToPath(new URL('..', import.meta.url));
 const { values: flags } = parseArgs({ options: { 'no-demo': { type: 'boolean', default: false } } });
 
 const log = (message: string) => console.log(`[dev] ${message}`);
-const prefixed = (name: string) => (line: string) => console.log(`[${name}] ${line}`);
+// The services log pino JSON (what production ships to a log system); here it is made readable.
+const pretty = PinoPretty.prettyFactory({ colorize: Boolean(process.stdout.isTTY), translateTime: 'SYS:HH:MM:ss', ignore: 'pid,hostname,name', singleLine: true });
+const readable = (line: string) => {
+  if (!line.startsWith('{')) return line;
+  try {
+    return pretty(JSON.parse(line) as object).trimEnd();
+  } catch {
+    return line;
+  }
+};
+const prefixed = (name: string) => (line: string) => console.log(`[${name}] ${readable(line)}`);
 const describeExit = ({ code, signal }: ProcessExit) => (signal ? `signal ${signal}` : `code ${code}`);
 
 const shutdown = new AbortController();

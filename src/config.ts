@@ -36,6 +36,19 @@ const cidr = z.string().refine((v) => {
   }
 }, { message: 'must be CIDR networks, e.g. 10.0.0.0/8,fd00::/8' });
 
+/**
+ * `host:port` a worker endpoint listens on, or `off` (or empty) to serve none. Port 0 picks a free port,
+ * which only tests want.
+ */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(\d{1,5})$/;
+const listenAddress = z
+  .string()
+  .transform((v) => v.trim())
+  .refine((v) => v === '' || v === 'off' || Number(HOST_PORT.exec(v)?.[2] ?? NaN) <= 65535, {
+    message: 'must be host:port (e.g. 127.0.0.1:9464), or off',
+  })
+  .transform((v) => (v === '' || v === 'off' ? null : v));
+
 const booleanText = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'must be true or false' })
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
@@ -72,6 +85,12 @@ const schema = z.object({
   VULNSYNC_DB_POOL_SIZE: z.coerce.number().int().min(1).max(1000).default(10),
   /** Staging's connections; a fetch holds one only while it writes a page. Defaults to one per activity slot, at most 10. */
   VULNSYNC_STAGING_POOL_SIZE: z.coerce.number().int().min(1).max(1000).optional(),
+  /** Where the Temporal SDK's Prometheus exporter serves the worker's runtime metrics (`off` for none). */
+  VULNSYNC_WORKER_METRICS_ADDRESS: listenAddress.default('127.0.0.1:9464'),
+  /** Where the worker answers /healthz and its own /metrics (`off` for none). */
+  VULNSYNC_WORKER_HEALTH_ADDRESS: listenAddress.default('127.0.0.1:9465'),
+  /** A workflow bundle built by `npm run build`; by default the worker uses dist/workflow-bundle.js beside it, if there. */
+  VULNSYNC_WORKFLOW_BUNDLE: z.string().min(1).optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
 });
 

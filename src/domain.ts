@@ -22,6 +22,10 @@ export type OperationStatus = (typeof OPERATION_STATUSES)[number];
 export const FINDING_ACTIONS = ['created', 'closed', 'reactivated', 'untouched', 'updated'] as const;
 export type FindingActionType = (typeof FINDING_ACTIONS)[number];
 
+/** A finding's history: what each reimport did to it, and a person's triage (`triaged`), which no import counts. */
+export const FINDING_HISTORY_ACTIONS = [...FINDING_ACTIONS, 'triaged'] as const;
+export type FindingHistoryAction = (typeof FINDING_HISTORY_ACTIONS)[number];
+
 export const MATCHING_ALGORITHMS = ['unique_id_from_tool', 'hash_code', 'unique_id_or_hash'] as const;
 export type MatchingAlgorithm = (typeof MATCHING_ALGORITHMS)[number];
 

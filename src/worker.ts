@@ -2,8 +2,9 @@
  * The worker process: the only place that wires the worker's dependencies. Migrations run explicitly
  * (`npm run migrate`); the worker refuses to start on an outdated schema rather than migrate it.
  */
+import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { Worker } from '@temporalio/worker';
+import { Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import { createActivities } from './activities/index.js';
@@ -13,10 +14,31 @@ import { openDatabase, openPool } from './db/database.js';
 import { SecretBox } from './db/secrets.js';
 import { createLogger } from './logger.js';
 import { sweepFetches } from './reimport/staging.js';
+import { PinoTemporalLogger, installWorkerRuntime } from './telemetry/temporal-runtime.js';
+import { WorkerMetrics, startHealthServer, type HealthServer } from './telemetry/worker-metrics.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileSchedulesUntilDone } from './temporal/schedules.js';
 
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
+/** The workflows' entry: TypeScript under tsx (dev, tests), JavaScript once compiled. */
+const workflowsPath = existsSync(here('./workflows/index.ts')) ? here('./workflows/index.ts') : here('./workflows/index.js');
+/** Where `npm run build` writes the prebuilt bundle, beside the compiled worker. */
+const BUILT_BUNDLE = here('./workflow-bundle.js');
+
+/**
+ * The workflow code the worker runs: the bundle `npm run build` made (or VULNSYNC_WORKFLOW_BUNDLE), else
+ * bundled now from source, with webpack's build report at debug level so it does not flood the console.
+ */
+async function workflowCode(bundlePath: string | undefined, logger: Logger): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
+  const prebuilt = bundlePath ?? (existsSync(BUILT_BUNDLE) ? BUILT_BUNDLE : undefined);
+  if (prebuilt) {
+    if (!existsSync(prebuilt)) throw new Error(`the workflow bundle ${prebuilt} does not exist (VULNSYNC_WORKFLOW_BUNDLE); run \`npm run build\``);
+    logger.info({ workflowBundle: prebuilt }, 'using the prebuilt workflow bundle');
+    return { workflowBundle: { codePath: prebuilt } };
+  }
+  const { code } = await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(logger.child({ component: 'bundler' }), { quiet: true }) });
+  return { workflowBundle: { code } };
+}
 
 const SWEEP_EVERY_MS = 60 * 60_000;
 
@@ -35,6 +57,8 @@ function sweepFetchesEvery(pool: pg.Pool, retentionMs: number, logger: Logger): 
 
 export interface StartedWorker {
   worker: Worker;
+  /** Base URL of the worker's /healthz and /metrics, or null when VULNSYNC_WORKER_HEALTH_ADDRESS is off. */
+  healthUrl: string | null;
   run: Promise<void>;
   /** Settles once the schedules are reconciled (or the worker stopped first). */
   schedulesReconciled: Promise<void>;
@@ -45,6 +69,9 @@ export interface StartedWorker {
 export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, 'vulnsync-worker');
+  // Before the first native connection: the runtime (logging, the SDK's Prometheus exporter) is fixed at its first use.
+  installWorkerRuntime({ logger, metricsAddress: config.VULNSYNC_WORKER_METRICS_ADDRESS });
+  const metrics = new WorkerMetrics();
   const orm = await openDatabase(config.DATABASE_URL, { poolSize: config.VULNSYNC_DB_POOL_SIZE });
   const pending = await orm.migrator.getPending();
   if (pending.length > 0) {
@@ -57,29 +84,49 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const pool = openPool(config.DATABASE_URL, config.VULNSYNC_STAGING_POOL_SIZE ?? Math.min(slots, 10), (err) =>
     logger.warn({ err: err.message }, 'a staging connection to PostgreSQL failed; it is replaced'),
   );
-  const worker = await Worker.create({
-    connection,
-    namespace,
-    taskQueue: config.VULNSYNC_TASK_QUEUE,
-    workflowsPath,
-    activities: createActivities({
-      orm,
-      pool,
-      secrets: new SecretBox(config.VULNSYNC_SECRET_KEY, config.VULNSYNC_SECRET_KEYS_OLD),
-      outbound: outboundFrom(config),
-      logger,
-      temporal: client,
-      maxToolWaitMs: config.VULNSYNC_MAX_TOOL_WAIT_SECONDS * 1000,
-    }),
-    maxConcurrentActivityTaskExecutions: slots,
-  });
+  let worker: Worker | undefined;
+  let health: HealthServer | null = null;
+  try {
+    const healthAddress = config.VULNSYNC_WORKER_HEALTH_ADDRESS;
+    if (healthAddress) {
+      health = await startHealthServer(healthAddress, () => worker?.getState() ?? 'STARTING', metrics).catch((err: unknown) => {
+        throw new Error(`cannot serve the worker's health endpoint on ${healthAddress} (${err instanceof Error ? err.message : String(err)}); set VULNSYNC_WORKER_HEALTH_ADDRESS`);
+      });
+    }
+    worker = await Worker.create({
+      connection,
+      namespace,
+      taskQueue: config.VULNSYNC_TASK_QUEUE,
+      ...(await workflowCode(config.VULNSYNC_WORKFLOW_BUNDLE, logger)),
+      activities: createActivities({
+        orm,
+        pool,
+        secrets: new SecretBox(config.VULNSYNC_SECRET_KEY, config.VULNSYNC_SECRET_KEYS_OLD),
+        outbound: outboundFrom(config),
+        logger,
+        temporal: client,
+        maxToolWaitMs: config.VULNSYNC_MAX_TOOL_WAIT_SECONDS * 1000,
+        metrics,
+      }),
+      maxConcurrentActivityTaskExecutions: slots,
+    });
+  } catch (err) {
+    await health?.close();
+    await connection.close();
+    await clientConnection.close();
+    await pool.end();
+    await orm.close();
+    throw err;
+  }
   // Schedules are reconciled while the worker already polls: a slow or briefly unreachable Temporal delays
   // them, never the worker.
   const reconciling = new AbortController();
   const reconciled = reconcileSchedulesUntilDone(client, orm, { taskQueue: config.VULNSYNC_TASK_QUEUE }, logger, reconciling.signal);
   const sweeping = sweepFetchesEvery(pool, config.VULNSYNC_FETCH_RETENTION_HOURS * 3_600_000, logger);
-  const run = worker.run().finally(async () => {
+  const running = worker;
+  const run = running.run().finally(async () => {
     clearInterval(sweeping);
+    await health?.close();
     reconciling.abort();
     await reconciled;
     await connection.close();
@@ -87,13 +134,17 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     await pool.end();
     await orm.close();
   });
-  logger.info({ taskQueue: config.VULNSYNC_TASK_QUEUE, namespace }, 'worker started');
+  logger.info(
+    { taskQueue: config.VULNSYNC_TASK_QUEUE, namespace, health: health?.url ?? null, sdkMetrics: config.VULNSYNC_WORKER_METRICS_ADDRESS },
+    'worker started',
+  );
   return {
-    worker,
+    worker: running,
+    healthUrl: health?.url ?? null,
     run,
     schedulesReconciled: reconciled,
     async shutdown() {
-      worker.shutdown();
+      running.shutdown();
       await run;
     },
   };

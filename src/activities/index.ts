@@ -14,6 +14,7 @@ import { ConnectorError, type ErrorType } from '../errors.js';
 import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from '../records/index.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
 import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reimport/staging.js';
+import type { WorkerMetrics } from '../telemetry/worker-metrics.js';
 import { activeOperation, lockConnector } from '../temporal/runs.js';
 import { toActivityFailure } from './failures.js';
 
@@ -31,6 +32,8 @@ export interface ActivityDeps {
   outbound?: Outbound;
   /** Which connector implements a tool (tests may swap in their own registry). */
   connectorFor?: (tool: string) => ToolConnector<any>;
+  /** The worker's own counters (tool API calls and errors, findings fetched, record syncs). */
+  metrics?: WorkerMetrics;
 }
 
 export interface StartOperationInput {
@@ -120,6 +123,10 @@ export interface RecordSyncOutcomeInput {
   recordId: string;
   status: 'succeeded' | 'failed';
   errorType?: string | null;
+  /** For the log line of the outcome: what the sync fetched and what its reimport did. */
+  fetched?: number | null;
+  counts?: ImportCounts | null;
+  errorMessage?: string | null;
 }
 
 /**
@@ -177,6 +184,16 @@ async function* asOnePage(records: AsyncIterable<DiscoveredRecord>): AsyncIterab
   yield { records: all, cursor: null };
 }
 
+/** The workflow run an activity works for, for log lines; empty outside an activity (direct calls in tests). */
+function currentRun(): { workflowId?: string; runId?: string } {
+  try {
+    const run = Context.current().info.workflowExecution;
+    return run ? { workflowId: run.workflowId, runId: run.runId } : {};
+  } catch {
+    return {};
+  }
+}
+
 export function createActivityGroups(deps: ActivityDeps) {
   const toolConnector = deps.connectorFor ?? connectorFor;
 
@@ -208,6 +225,13 @@ export function createActivityGroups(deps: ActivityDeps) {
       ...extra,
     };
   }
+
+  /** A run's outcome, once per run, with its workflow and run ids: info when it succeeded, warn otherwise. */
+  const logOutcome = (succeeded: boolean, line: Record<string, unknown>, message: string) =>
+    succeeded ? deps.logger.info(line, message) : deps.logger.warn(line, message);
+
+  /** Counts each request to the tool's API in the worker's metrics. */
+  const toolCalls = (tool: string): ConnectorContext['onToolCall'] => (deps.metrics ? (errorType) => deps.metrics!.toolCall(tool, errorType) : undefined);
 
   /**
    * Calls the tool, heartbeating all along: a slow page or an in-process wait keeps the activity alive, while
@@ -267,6 +291,21 @@ export function createActivityGroups(deps: ActivityDeps) {
       op.summary = input.summary ?? op.summary ?? null;
       op.error = input.error ?? null;
       await em.flush();
+      // Logged after the write, so a retried attempt (the flush failed) does not log the outcome twice.
+      const line = {
+        operationId: op.id,
+        type: op.type,
+        trigger: op.trigger,
+        status: op.status,
+        connectorId: op.connector?.id ?? null,
+        recordId: op.record?.id ?? null,
+        workflowId: op.workflowId,
+        runId: op.runId,
+        durationMs: op.durationMs,
+        summary: op.summary,
+        ...(op.error ? { error: op.error } : {}),
+      };
+      logOutcome(op.status === 'succeeded', line, `${op.type} ${op.status}`);
     },
 
     /**
@@ -287,7 +326,7 @@ export function createActivityGroups(deps: ActivityDeps) {
       const startedAt = new Date(progress.startedAt);
       if (!progress.listed) {
         // Waits the tool asks for heartbeat the progress too, so the last heartbeat always says where to resume.
-        const ctx = connectorContext({ onWait: () => Context.current().heartbeat(progress) });
+        const ctx = connectorContext({ onWait: () => Context.current().heartbeat(progress), onToolCall: toolCalls(connector.tool) });
         const pages = plugin.discoverPages ? plugin.discoverPages(config, progress.cursor, ctx) : asOnePage(plugin.discover(config, ctx));
         await callTool(async () => {
           for await (const page of pages) {
@@ -347,7 +386,7 @@ export function createActivityGroups(deps: ActivityDeps) {
       let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
       if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
 
-      const { plugin, config } = await connectorWithConfig(em, input.connectorId);
+      const { connector, plugin, config } = await connectorWithConfig(em, input.connectorId);
       if (fetch.pages > 0 && (isRestartCursor(fetch.cursor) || !(await stagedPagesIntact(deps.pool, fetch)))) {
         // The source cannot resume mid-way, or pages an earlier attempt committed are gone: what it staged is
         // discarded and the fetch starts over.
@@ -363,12 +402,13 @@ export function createActivityGroups(deps: ActivityDeps) {
           hashFields: plugin.hashFields,
           rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
         });
-        const ctx = connectorContext();
+        const ctx = connectorContext({ onToolCall: toolCalls(connector.tool) });
         const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
         try {
           await callTool(async () => {
             for await (const result of plugin.fetchFindings(config, recordRef, resumeFrom, ctx)) {
               await stager.stage(result.findings, result.cursor);
+              deps.metrics?.fetched(connector.tool, result.findings.length);
               Context.current().heartbeat({ pages: stager.pagesStarted });
             }
             await stager.flush();
@@ -419,6 +459,17 @@ export function createActivityGroups(deps: ActivityDeps) {
       record.lastSyncStatus = input.status;
       if (input.errorType === 'RECORD_MISSING' && record.state === 'good') record.state = 'missing';
       await em.flush();
+      deps.metrics?.recordSync(input.status);
+      const line = {
+        ...currentRun(),
+        recordId: record.id,
+        recordName: record.name,
+        status: input.status,
+        fetched: input.fetched ?? null,
+        counts: input.counts ?? null,
+        ...(input.status === 'failed' ? { error: { type: input.errorType ?? null, message: input.errorMessage ?? null } } : {}),
+      };
+      logOutcome(input.status === 'succeeded', line, `record sync ${input.status}`);
     },
   };
   const { startOperation, finishOperation, listSyncableRecords, prepareRecordSync, recordSyncOutcome, discoverRecords, fetchFindings, applyReimport } =

@@ -8,6 +8,7 @@ import { connectors as shippedConnectors } from '../connectors/index.js';
 import { auditTrail, rememberValidated } from './audit-trail.js';
 import { AuthFailureLimiter, callerOf, requireApiToken } from './auth.js';
 import type { ApiDeps } from './deps.js';
+import { swaggerUi } from './docs.js';
 import { ApiError, errorMiddleware, validationFailed } from './errors.js';
 import { refuseIllFormedStrings } from './input.js';
 import { openApiDocument } from './openapi.js';
@@ -17,6 +18,7 @@ import { catalogRoutes } from './routes/catalog.js';
 import { connectorRoutes } from './routes/connectors.js';
 import { findingRoutes } from './routes/findings.js';
 import { healthRoutes } from './routes/health.js';
+import { metricsRoutes } from './routes/metrics.js';
 import { operationRoutes } from './routes/operations.js';
 import { recordRoutes } from './routes/records.js';
 import { auditRoutes } from './routes/audit.js';
@@ -25,8 +27,8 @@ import { tokenRoutes } from './routes/tokens.js';
 export type { ApiDeps } from './deps.js';
 
 const DEFAULT_BODY_LIMIT = '1mb';
-/** Paths an orchestrator polls; their successes are logged at debug only. */
-const PROBES = new Set(['/healthz', '/readyz']);
+/** Paths an orchestrator or a scraper polls; their successes are logged at debug only. */
+const PROBES = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** The Express app, plus `settle()`: resolves once no Temporal call the app started on its own is pending. */
 export type ApiApp = Express & {
@@ -34,11 +36,12 @@ export type ApiApp = Express & {
   settle(): Promise<void>;
 };
 
-function packageVersion(): string {
+function packageInfo(): { version: string; license: string } {
   try {
-    return (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string }).version ?? '0.0.0';
+    const manifest = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string; license?: string };
+    return { version: manifest.version ?? '0.0.0', license: manifest.license ?? 'UNLICENSED' };
   } catch {
-    return '0.0.0';
+    return { version: '0.0.0', license: 'UNLICENSED' };
   }
 }
 
@@ -58,8 +61,9 @@ function requestLog(logger: Logger): RequestHandler {
       const caller = callerOf(res);
       // Not under a key named `token`: the logger censors that path, which would hide who made the call.
       const line = { requestId, method: req.method, path: req.path, status: res.statusCode, ms: Math.round(ms * 10) / 10, tokenId: caller?.id, tokenName: caller?.name };
-      if (res.statusCode >= 500) logger.error(line, 'request');
-      else if (PROBES.has(req.path) && res.statusCode < 400) logger.debug(line, 'request');
+      // A probe's 503 is its verdict (the readiness check that failed is logged on its own), not a server error.
+      if (PROBES.has(req.path) && (res.statusCode < 400 || res.statusCode === 503)) logger.debug(line, 'request');
+      else if (res.statusCode >= 500) logger.error(line, 'request');
       else logger.info(line, 'request');
     });
     next();
@@ -95,8 +99,15 @@ function handlerFor(route: Route, audit: ReturnType<typeof auditTrail>): Request
     await audit.succeeded(route, req, res, reply);
     res.status(reply.status);
     if (reply.body === undefined) res.end();
+    else if (reply.contentType) res.type(reply.contentType).send(reply.body);
     else res.json(reply.body);
   };
+}
+
+/** The OpenAPI document the API serves for `routes` (also written to a file by `npm run lint:openapi`). */
+export function apiDocument(routes: readonly Route[]): Record<string, unknown> {
+  const { version, license } = packageInfo();
+  return openApiDocument(routes, { title: 'vulnsync API', version, license });
 }
 
 /** The OpenAPI document of `routes`, generated once on first request. */
@@ -111,7 +122,7 @@ function openApiRoute(routes: () => readonly Route[]): Route {
     public: true,
     responses: { 200: { description: 'the OpenAPI document' } },
     async handle() {
-      document ??= openApiDocument(routes(), { title: 'vulnsync API', version: packageVersion() });
+      document ??= apiDocument(routes());
       return { status: 200, body: document };
     },
   });
@@ -122,6 +133,7 @@ export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes>
   const tools = deps.connectors ?? shippedConnectors;
   const routes: Route[] = [
     ...health.routes,
+    ...metricsRoutes(deps),
     openApiRoute(() => routes),
     ...connectorRoutes(deps, tools),
     ...recordRoutes(deps),
@@ -153,6 +165,8 @@ export function createApp(deps: ApiDeps): ApiApp {
 
   app.use(requestLog(deps.logger));
   app.use((_req, _res, next) => RequestContext.create(deps.orm.em, next));
+
+  app.use(swaggerUi());
 
   const health = healthRoutes(deps);
   const routes = apiRoutes(deps, health);

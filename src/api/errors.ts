@@ -15,7 +15,7 @@ export const errorBody = z.object({
   error: z.object({
     code: z.string(),
     message: z.string(),
-    details: z.unknown().nullable(),
+    details: z.record(z.string(), z.unknown()).nullable().describe('what the error is about: `issues` of a 400 (where and what), the `id` of a 404, …'),
   }),
 });
 export type ErrorBody = z.infer<typeof errorBody>;
@@ -30,14 +30,14 @@ export class ApiError extends Error {
     readonly status: number,
     readonly code: string,
     message: string,
-    readonly details: unknown = null,
+    readonly details: Record<string, unknown> | null = null,
   ) {
     super(message);
   }
 }
 
 export const notFound = (what: string, id: string | number) => new ApiError(404, 'NOT_FOUND', `${what} ${id} not found`, { id });
-export const conflict = (code: string, message: string, details: unknown = null) => new ApiError(409, code, message, details);
+export const conflict = (code: string, message: string, details: Record<string, unknown> | null = null) => new ApiError(409, code, message, details);
 export const unauthorized = (message: string) => new ApiError(401, 'UNAUTHORIZED', message);
 
 /** Runs and schedules only go ahead for an enabled connector (409 CONNECTOR_DISABLED otherwise). */
@@ -47,12 +47,18 @@ export function requireEnabled(connector: { enabled: boolean }, remedy = 'enable
 
 /** Zod issues as the `details` of a 400: where (`in` body/query/params plus the path) and what is wrong. */
 export function validationFailed(location: 'body' | 'query' | 'params', error: z.ZodError, prefix: (string | number)[] = []): ApiError {
-  const issues = error.issues.map((issue) => ({
-    in: location,
-    path: [...prefix, ...issue.path].map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
-    code: issue.code,
-    message: issue.message,
-  }));
+  const unknown = location === 'query' ? 'unknown query parameter' : 'unknown field';
+  // A key the schema does not name is one issue per key, at the key's own path, so the message names it.
+  const issues = error.issues.flatMap((issue) =>
+    (issue.code === 'unrecognized_keys' ? issue.keys.map((key) => ({ path: [...issue.path, key], message: unknown })) : [{ path: issue.path, message: issue.message }]).map(
+      ({ path, message }) => ({
+        in: location,
+        path: [...prefix, ...path].map((segment) => (typeof segment === 'symbol' ? String(segment) : segment)),
+        code: issue.code,
+        message,
+      }),
+    ),
+  );
   const first = issues[0];
   const where = first && first.path.length > 0 ? `${location}.${first.path.join('.')}` : location;
   return new ApiError(400, 'VALIDATION_FAILED', `invalid request: ${where}: ${first?.message ?? 'invalid'}`, { issues });

@@ -24,6 +24,13 @@ export function isRealInstant(value: string): boolean {
   return !Number.isNaN(date.getTime()) && date.getUTCFullYear() >= 1 && date.toISOString().slice(0, 19) === value.slice(0, 19);
 }
 
+const BIGINT_MAX = 9223372036854775807n;
+
+/** Whether a string is a positive PostgreSQL bigint in plain decimal (a finding id), without losing a digit to a float. */
+export function isBigintId(value: string): boolean {
+  return /^[1-9]\d{0,18}$/.test(value) && BigInt(value) <= BIGINT_MAX;
+}
+
 /** Where a value sits, as a chain to its parent: a path is only spelled out for the one value refused. */
 interface Place {
   parent: Place | null;

@@ -40,6 +40,22 @@ function parameters(schema: z.ZodType | undefined, location: 'path' | 'query') {
   });
 }
 
+/** The tags of the document, one per resource, in the order a reader meets them. */
+const TAGS: Record<string, string> = {
+  Health: 'Liveness, readiness and this document; no token needed.',
+  Connectors: 'Configured tool connections (secrets are accepted, never returned), their checks, and the tool types.',
+  Schedules: "A connector's daily sync schedule as Temporal has it: next runs, pause and unpause.",
+  Records: "The projects, repositories, … a tool has, and their mapping to products.",
+  Runs: 'Discover and sync runs (Operations): start one, then poll it until its status is final.',
+  Findings: 'Products, tests, findings, what each reimport did, and a person\'s triage.',
+  Tokens: 'API tokens and the audit log of every change (admin only).',
+};
+
+/** What every operation's description says about access, after what the route says about itself. */
+function accessNote(route: Route): string {
+  return route.public ? 'Public: no token needed.' : `Needs an API token of scope \`${route.scope}\` or above (read < operate < admin).`;
+}
+
 const ERROR_DESCRIPTIONS: Record<number, string> = {
   400: 'invalid request (details.issues says where), malformed JSON, or an invalid cursor',
   401: 'missing, unknown, expired or revoked API token',
@@ -58,7 +74,7 @@ const ERROR_DESCRIPTIONS: Record<number, string> = {
  * The OpenAPI 3.1 document of the API, generated from the route table: the paths and methods the app
  * registers, and the zod schemas it validates with and answers in. Nothing is written by hand twice.
  */
-export function openApiDocument(routes: readonly Route[], info: { title: string; version: string }): JsonSchema {
+export function openApiDocument(routes: readonly Route[], { license, ...info }: { title: string; version: string; license: string }): JsonSchema {
   const components = z.toJSONSchema(z.globalRegistry, { uri: (id) => `${COMPONENT_REF}${id}`, unrepresentable: 'any' }).schemas;
   const schemas: Record<string, unknown> = { Error: asComponentRefs(z.toJSONSchema(errorBody)) };
   for (const id of apiSchemaIds) schemas[id] = asComponentRefs(components[id]);
@@ -70,7 +86,7 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
     for (const [status, response] of Object.entries(route.responses)) {
       responses[status] = {
         description: response.description,
-        ...(response.schema ? { content: { 'application/json': { schema: jsonSchema(response.schema, 'output') } } } : {}),
+        ...(response.schema ? { content: { [response.mediaType ?? 'application/json']: { schema: jsonSchema(response.schema, 'output') } } } : {}),
       };
     }
     const errorStatuses = new Set([
@@ -91,9 +107,9 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
       operationId: route.operationId,
       tags: [route.tag],
       summary: route.summary,
-      ...(route.description ? { description: route.description } : {}),
-      // OpenAPI 3.1 lets a bearer requirement list roles: the scope a token needs, also as x-scope for tools.
-      ...(route.public ? { security: [] } : { security: [{ bearerAuth: [route.scope] }], 'x-scope': route.scope }),
+      description: [route.description, accessNote(route)].filter(Boolean).join('\n\n'),
+      // A bearer scheme has no scopes to list, so the scope a token needs is stated in words and as x-scope for tools.
+      ...(route.public ? { security: [] } : { security: [{ bearerAuth: [] }], 'x-scope': route.scope }),
       parameters: [...parameters(route.params, 'path'), ...parameters(route.query, 'query')],
       ...(route.body
         ? { requestBody: { required: !route.body.safeParse(undefined).success, content: { 'application/json': { schema: jsonSchema(route.body, 'input') } } } }
@@ -102,11 +118,26 @@ export function openApiDocument(routes: readonly Route[], info: { title: string;
     };
   }
 
+  const used = new Set(routes.map((route) => route.tag));
+  const unknownTag = [...used].find((tag) => !(tag in TAGS));
+  if (unknownTag) throw new Error(`route tag ${unknownTag} has no description in openapi.ts`);
+
   return {
     openapi: '3.1.0',
-    info: { ...info, description: 'vulnsync keeps a vulnerability database in step with the security tools a team runs.' },
+    info: {
+      ...info,
+      description:
+        'vulnsync keeps a vulnerability database in step with the security tools a team runs. ' +
+        'Lists take `limit`, `cursor`, `count=true` and `ordering` (`field` or `-field`); an unknown query parameter is a 400 naming it. ' +
+        'Finding ids are decimal strings (they are bigints, beyond what a JSON number holds exactly).',
+      license: { name: license, identifier: license },
+      contact: { name: 'vulnsync maintainers' },
+    },
     jsonSchemaDialect: 'https://json-schema.org/draft/2020-12/schema',
-    servers: [{ url: '/' }],
+    servers: [{ url: '/', description: 'the server that serves this document' }],
+    tags: Object.entries(TAGS)
+      .filter(([name]) => used.has(name))
+      .map(([name, description]) => ({ name, description })),
     security: [{ bearerAuth: [] }],
     paths,
     components: {

@@ -2,26 +2,91 @@ import { raw, type EntityName, type FilterQuery } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
-import { isRealInstant, stringProblem } from './input.js';
+import { isBigintId, isRealInstant, stringProblem } from './input.js';
+import { queryBoolean } from './schemas.js';
 
 /** The largest `limit` a list accepts; a bigger page would hold a connection and memory for too long. */
 export const MAX_PAGE_SIZE = 500;
 
-/** `?limit=&cursor=` of every list. */
+/** `?limit=&cursor=&count=` of every list. */
 export const pageQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_PAGE_SIZE).default(50).describe(`page size, at most ${MAX_PAGE_SIZE}`),
-  cursor: z.string().min(1).max(2048).optional().describe('the `nextCursor` of the previous page'),
+  // Room for a cursor that carries a text sort key (a title of 1,000 characters of any script).
+  cursor: z.string().min(1).max(8192).optional().describe('the `nextCursor` of the previous page'),
+  count: queryBoolean
+    .optional()
+    .describe('`true` adds `count`, the number of items matching the filter on every page (costs a count query)'),
 });
-export type PageQuery = z.output<typeof pageQuery>;
+export interface PageQuery {
+  limit: number;
+  cursor?: string | undefined;
+  count?: boolean | undefined;
+}
 
-/** A page of a list: `nextCursor` is null on the last page. */
-export const pageOf = <T extends z.ZodType>(item: T) => z.object({ items: z.array(item), nextCursor: z.string().nullable() });
+/** A page of a list: `nextCursor` is null on the last page; `count` only when asked for with `?count=true`. */
+export const pageOf = <T extends z.ZodType>(item: T) =>
+  z.object({
+    items: z.array(item),
+    nextCursor: z.string().nullable().describe('pass as `cursor` for the next page; null on the last page'),
+    count: z.number().int().min(0).optional().describe('how many items match the filter, on `?count=true`'),
+  });
 export interface Page<T> {
   items: T[];
   nextCursor: string | null;
+  count?: number;
 }
 
-type KeyKind = 'timestamp' | 'uuid' | 'text' | 'integer';
+/** A page's JSON answer: its items shown with `view`, the cursor, and the count when it was asked for. */
+export function answerPage<T, V>(page: Page<T>, view: (item: T) => V): { items: V[]; nextCursor: string | null; count?: number } {
+  return { items: page.items.map(view), nextCursor: page.nextCursor, ...(page.count !== undefined ? { count: page.count } : {}) };
+}
+
+type KeyKind = 'timestamp' | 'uuid' | 'text' | 'bigint';
+
+/**
+ * The orders a list accepts, declared once per list: the `ordering` query parameter (DefectDojo style,
+ * `field` ascending or `-field` descending) is checked against it and documented from it. Each order is a
+ * keyset on (field, id), so cursor pages neither repeat nor skip rows under any ordering.
+ */
+export interface ListOrders {
+  /** Names the list, so a cursor of one list (or of another ordering) is refused. */
+  name: string;
+  /** The properties a list can be ordered by, each of a column that is never null (keyset comparisons need it). */
+  fields: Record<string, KeyKind>;
+  /** The kind of the primary key `id`, which breaks ties. */
+  idKind: 'uuid' | 'bigint';
+  /** The ordering when none is asked for, e.g. `-createdAt`. */
+  default: string;
+}
+
+/** The `ordering` values a list accepts: each field, ascending and descending. */
+function orderingValues(orders: ListOrders): [string, ...string[]] {
+  return Object.keys(orders.fields).flatMap((field) => [field, `-${field}`]) as [string, ...string[]];
+}
+
+/** `?limit=&cursor=&count=&ordering=` of a list that can be ordered. */
+export function orderedPageQuery(orders: ListOrders) {
+  const values = orderingValues(orders);
+  return pageQuery.extend({
+    ordering: z
+      .enum(values, {
+        error: (issue) =>
+          `unknown ordering field ${JSON.stringify(issue.input)}: order by one of ${Object.keys(orders.fields).join(', ')} (prefix - for descending)`,
+      })
+      .default(orders.default)
+      .describe(`sort order: a field name for ascending, -name for descending; default ${orders.default}`),
+  });
+}
+
+/** The keyset of one ordering of a list. */
+export function keysetOf(orders: ListOrders, ordering: string = orders.default): Keyset {
+  const descending = ordering.startsWith('-');
+  const property = descending ? ordering.slice(1) : ordering;
+  const kind = orders.fields[property];
+  if (!kind) throw new Error(`${orders.name} has no ordering ${ordering}`);
+  const keys = property === 'id' ? [{ property, kind }] : [{ property, kind }, { property: 'id', kind: orders.idKind }];
+  return { name: `${orders.name}:${ordering}`, keys, direction: descending ? 'desc' : 'asc' };
+}
 
 /**
  * A keyset order: rows sorted by `keys` (all in one direction, the last key unique). The cursor is the
@@ -43,7 +108,8 @@ const KEY_VALUE: Record<KeyKind, z.ZodType> = {
     .refine(isRealInstant),
   uuid: z.guid(),
   text: z.string().max(1024).refine((value) => stringProblem(value) === null),
-  integer: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  // A bigint key travels as its decimal string, so ids beyond 2^53 keep their precision.
+  bigint: z.string().refine(isBigintId),
 };
 
 function encodeCursor(keyset: Keyset, values: unknown[]): string {
@@ -88,7 +154,7 @@ export async function findPage<E extends object>(
   const conditions: unknown[] = [where];
   if (page.cursor) {
     const values = decodeCursor(keyset, page.cursor);
-    const placeholders = keyset.keys.map((key) => (key.kind === 'timestamp' ? 'cast(? as timestamptz)' : key.kind === 'uuid' ? 'cast(? as uuid)' : '?'));
+    const placeholders = keyset.keys.map((key) => (key.kind === 'text' ? '?' : `cast(? as ${CAST[key.kind]})`));
     const operator = keyset.direction === 'asc' ? '>' : '<';
     conditions.push({
       [raw((alias: string) => `(${columns.map((c) => `${alias}."${c}"`).join(', ')}) ${operator} (${placeholders.join(', ')})`, values)]: [],
@@ -101,11 +167,15 @@ export async function findPage<E extends object>(
     populate: options.populate,
     exclude: options.exclude,
   } as never)) as E[];
+  const count = page.count ? await em.count(entity, where as never) : undefined;
   const items = rows.slice(0, page.limit);
   const last = items.at(-1);
-  if (rows.length <= page.limit || !last) return { items, nextCursor: null };
-  return { items, nextCursor: encodeCursor(keyset, await sortKeyOf(em, meta.tableName, meta.primaryKeys[0] as string, last, keyset, column)) };
+  const counted = count === undefined ? {} : { count };
+  if (rows.length <= page.limit || !last) return { items, nextCursor: null, ...counted };
+  return { items, nextCursor: encodeCursor(keyset, await sortKeyOf(em, meta.tableName, meta.primaryKeys[0] as string, last, keyset, column)), ...counted };
 }
+
+const CAST: Record<'timestamp' | 'uuid' | 'bigint', string> = { timestamp: 'timestamptz', uuid: 'uuid', bigint: 'bigint' };
 
 async function sortKeyOf(
   em: EntityManager,

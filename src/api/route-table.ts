@@ -1,6 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Request, Response } from 'express';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { TOKEN_SCOPES, type AuditAction, type TokenScope } from '../domain.js';
 
 export type HttpMethod = 'get' | 'post' | 'put' | 'patch' | 'delete';
@@ -22,12 +22,16 @@ export interface RouteContext<P, Q, B> {
 export interface Reply {
   status: number;
   body?: unknown;
+  /** Answers a string body as it is with this media type instead of as JSON (e.g. Prometheus' text format). */
+  contentType?: string;
 }
 
 /** A documented response: its JSON schema, when it has a body. */
 export interface ResponseSpec {
   description: string;
   schema?: z.ZodType;
+  /** The body's media type when it is not JSON. */
+  mediaType?: string;
 }
 
 /** What a change is about in the audit log; its id is the route's `:id`, or the `id` of what a create answers. */
@@ -76,6 +80,16 @@ export type RouteDefinition<P extends z.ZodType | undefined, Q extends z.ZodType
 export type Route = RouteDefinition<z.ZodType | undefined, z.ZodType | undefined, z.ZodType | undefined>;
 
 /**
+ * A route's query schema that refuses any parameter it does not name (400 naming it): a mistyped filter
+ * must not silently answer the unfiltered list. A route without a query takes no parameter at all.
+ */
+export function strictQuery(query: z.ZodType | undefined): z.ZodType {
+  if (query === undefined) return z.strictObject({});
+  if (!(query instanceof z.ZodObject)) throw new Error('a query schema must be a zod object');
+  return query.strict();
+}
+
+/**
  * Declares one route. The route table is the single source of truth: the app registers the handlers
  * from it and the OpenAPI document is generated from the same schemas, so the two cannot drift apart.
  */
@@ -84,5 +98,5 @@ export function defineRoute<
   Q extends z.ZodType | undefined = undefined,
   B extends z.ZodType | undefined = undefined,
 >(definition: RouteDefinition<P, Q, B>): Route {
-  return definition as unknown as Route;
+  return { ...definition, query: strictQuery(definition.query) } as unknown as Route;
 }

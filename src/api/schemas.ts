@@ -1,16 +1,16 @@
 import { z } from 'zod';
-import { isRealInstant } from './input.js';
+import { isBigintId, isRealInstant } from './input.js';
 
 /** Shared pieces of request schemas (params, query filters, schedule input). */
 export const idParams = z.object({ id: z.guid().describe('the resource id (UUID)') });
 
-export const findingIdParams = z.object({
-  id: z
-    .string()
-    .regex(/^[1-9]\d{0,15}$/, 'must be a finding id (a positive integer)')
-    .transform(Number)
-    .describe('the finding id'),
-});
+/** A finding id: a positive bigint, kept as its decimal string so ids beyond 2^53 are not rounded. */
+export const findingId = z
+  .string()
+  .regex(/^\d+$/, 'must be a finding id (a positive integer)')
+  .refine(isBigintId, 'must be a finding id (a positive integer up to 9223372036854775807)');
+
+export const findingIdParams = z.object({ id: findingId.describe('the finding id (a positive integer, up to 19 digits)') });
 
 /** A UTC date-time (`2026-01-31T12:00:00Z`) that names a real instant, as a Date. */
 export const instant = z.iso

@@ -5,7 +5,7 @@ import type { ApiToken, AuditEvent, Connector, Finding, FindingAction, Import, O
 import {
   AUDIT_ACTIONS,
   AUDIT_OUTCOMES,
-  FINDING_ACTIONS,
+  FINDING_HISTORY_ACTIONS,
   MATCHING_ALGORITHMS,
   OPERATION_STATUSES,
   OPERATION_TRIGGERS,
@@ -270,20 +270,38 @@ export function toImportView(imp: Import): z.output<typeof importView> {
   };
 }
 
+/** A finding id in JSON: a decimal string, because ids are bigints and a JSON number beyond 2^53 loses digits. */
+const findingIdView = z.string().regex(/^[1-9]\d*$/).describe('the finding id: a decimal string (a bigint, which may exceed 2^53)');
+
 export const findingActionView = z.object({
-  findingId: z.number().int(),
-  importId: z.uuid(),
-  action: z.enum(FINDING_ACTIONS),
+  findingId: findingIdView,
+  importId: z.uuid().nullable().describe('the import that acted; null for a triage'),
+  action: z.enum(FINDING_HISTORY_ACTIONS).describe("what an import did (created, closed, reactivated, untouched, updated), or `triaged`: a person's triage"),
+  actor: z
+    .object({ tokenId: z.uuid(), name: z.string().describe("the token's name when it acted") })
+    .nullable()
+    .describe('who triaged; null for an import'),
+  changes: z
+    .record(z.string(), z.object({ from: z.unknown().describe('the value before'), to: z.unknown().describe('the value after') }))
+    .nullable()
+    .describe('the fields a triage changed (API names), each from its value before to after; null for an import'),
   createdAt: timestamp,
 });
 named(findingActionView, 'FindingAction');
 
 export function toFindingActionView(action: FindingAction): z.output<typeof findingActionView> {
-  return { findingId: action.finding.id, importId: action.import.id, action: action.action, createdAt: iso(action.createdAt) };
+  return {
+    findingId: action.finding.id,
+    importId: idOf(action.import),
+    action: action.action,
+    actor: action.actorTokenId ? { tokenId: action.actorTokenId, name: action.actorName ?? '' } : null,
+    changes: action.changes ?? null,
+    createdAt: iso(action.createdAt),
+  };
 }
 
 export const findingView = z.object({
-  id: z.number().int(),
+  id: findingIdView,
   testId: z.uuid(),
   recordId: z.uuid().nullable().describe('the Record that reported it (it owns the finding; other Records never close it)'),
   ...findingApiShape,

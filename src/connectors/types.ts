@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { Logger } from 'pino';
 import type { MatchingAlgorithm, Severity } from '../domain.js';
+import type { ErrorType } from '../errors.js';
 import { MIN_REDACTED_LENGTH } from './http/auth.js';
 import type { ResponseLimits } from './http/client.js';
 import type { Outbound } from './http/outbound.js';
@@ -108,6 +109,8 @@ export interface ConnectorContext {
   onWait?: (ms: number, reason: string) => void;
   /** Where requests may go (the server's VULNSYNC_DENY_NETWORKS, …); the defaults when left out. */
   outbound?: Outbound;
+  /** Called once per request sent to the tool, with the error type it ended in (null when answered as hoped): the worker's metrics. */
+  onToolCall?: (errorType: ErrorType | null) => void;
 }
 
 /** The shortest secret a tool accepts: its own minimum, never below what redaction can find in messages. */

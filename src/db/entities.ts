@@ -2,7 +2,7 @@ import { defineEntity, p, type InferEntity } from '@mikro-orm/core';
 import {
   AUDIT_ACTIONS,
   AUDIT_OUTCOMES,
-  FINDING_ACTIONS,
+  FINDING_HISTORY_ACTIONS,
   OPERATION_STATUSES,
   OPERATION_TRIGGERS,
   OPERATION_TYPES,
@@ -13,6 +13,7 @@ import {
   type SeverityCounts,
 } from '../domain.js';
 import { findingFieldProperties } from '../findings/fields.js';
+import { recordLastImportedAtSql } from '../reimport/last-seen.js';
 
 const now = () => new Date();
 
@@ -196,7 +197,8 @@ export const Import = defineEntity({
     createdAt: p.datetime().onCreate(now),
   },
   // The latest import of a (Test, Record) tells its open findings' last sighting (reimport/last-seen.ts).
-  indexes: [{ properties: ['test', 'createdAt'] }, { properties: ['test', 'recordId', 'createdAt'] }],
+  // createdAt alone: the API's /metrics reads the last day's imports.
+  indexes: [{ properties: ['test', 'createdAt'] }, { properties: ['test', 'recordId', 'createdAt'] }, { properties: ['createdAt'] }],
   // Actions carry no foreign keys (checking 100,000 of them costs more than the reimport); they go with their import.
   triggers: [{ name: 'finding_import_discard_actions', timing: 'after', events: ['delete'], forEach: 'row', body: 'delete from finding_action where import_id = OLD.id; return null' }],
 });
@@ -210,7 +212,8 @@ export type Import = InferEntity<typeof Import>;
 export const Finding = defineEntity({
   name: 'Finding',
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
+    // A string, so ids beyond 2^53 keep their precision in JavaScript and in JSON.
+    id: p.bigint('string').primary().autoincrement(),
     test: () => p.manyToOne(Test).deleteRule('cascade'),
     /**
      * The Record that reported it. No foreign key: a deleted Record's findings stay as they were, still
@@ -234,7 +237,7 @@ export const Finding = defineEntity({
      */
     recordLastImportedAt: p
       .datetime()
-      .formula((_cols, table) => `(select max(i.created_at) from finding_import i where i.test_id = ${table.alias}.test_id and i.record_id = ${table.alias}.record_id)`)
+      .formula((_cols, table) => recordLastImportedAtSql(table.alias))
       .persist(false)
       .nullable(),
     createdAt: p.datetime().onCreate(now),
@@ -248,6 +251,11 @@ export const Finding = defineEntity({
     // Severity totals of a Test before and after an import, without reading finding rows.
     { properties: ['test', 'active'], include: ['severity'] },
     { properties: ['severity'] },
+    // The API's finding filters: an exact vulnerability id (jsonb containment), and first-seen ranges and
+    // ordering (keyset on first_seen_at, id). "Contains" filters have no trigram index: on every created
+    // finding it cost the reimport more than the whole insert (docs/api.md).
+    { name: 'finding_vulnerability_ids_index', expression: 'create index "finding_vulnerability_ids_index" on "finding" using gin ("vulnerability_ids" jsonb_path_ops)' },
+    { properties: ['firstSeenAt', 'id'] },
   ],
 });
 export type Finding = InferEntity<typeof Finding>;
@@ -266,15 +274,26 @@ export const StagedFinding = defineEntity({
 });
 export type StagedFinding = InferEntity<typeof StagedFinding>;
 
-/** What one import did to one finding. */
+/** Finding fields a person's triage changed: each with its value before and after. */
+export type TriageChanges = Record<string, { from: unknown; to: unknown }>;
+
+/**
+ * One entry of a finding's history: what one import did to it, or a person's triage (`triaged`: no import,
+ * but who did it and what changed). Ordered by id, the history reads oldest first.
+ */
 export const FindingAction = defineEntity({
   name: 'FindingAction',
   properties: {
-    id: p.bigint('number').primary().autoincrement(),
-    // No foreign keys: only applyReimport writes actions, for rows it just created or locked (see Import's trigger).
-    import: () => p.manyToOne(Import).createForeignKeyConstraint(false),
+    id: p.bigint('string').primary().autoincrement(),
+    // No foreign keys: applyReimport writes actions for rows it just created or locked (see Import's trigger),
+    // and a triage for the row it just updated.
+    import: () => p.manyToOne(Import).createForeignKeyConstraint(false).nullable(),
     finding: () => p.manyToOne(Finding).createForeignKeyConstraint(false),
-    action: p.enum(FINDING_ACTIONS),
+    action: p.enum(FINDING_HISTORY_ACTIONS),
+    /** Of a triage: the token that made it, by id and by name as it was then. */
+    actorTokenId: p.uuid().nullable(),
+    actorName: p.string().length(255).nullable(),
+    changes: p.json<TriageChanges>().nullable(),
     createdAt: p.datetime().onCreate(now),
   },
   indexes: [{ properties: ['import'] }, { properties: ['finding'] }],

@@ -33,6 +33,8 @@ export interface ComposePlanOptions {
 type ComposeService = {
   image?: string;
   command?: string | string[];
+  /** What the native stack runs instead of `command` (which runs in the production image). */
+  'x-dev-command'?: string | string[];
   environment?: Record<string, unknown> | string[];
   ports?: (string | number | { target?: number; published?: number | string })[];
   volumes?: (string | { target?: string })[];
@@ -246,7 +248,7 @@ function retentionFrom(services: Record<string, ComposeService>): string | undef
 
 function processPlan(service: ComposeService, hosts: HostMapping): ServiceProcessPlan {
   const env = Object.fromEntries(Object.entries(environmentOf(service)).map(([key, value]) => [key, hosts.value(value)]));
-  return { command: splitCommand(service.command), env };
+  return { command: splitCommand(service['x-dev-command'] ?? service.command), env };
 }
 
 /**

@@ -91,9 +91,11 @@ const storableText = (value: unknown, max: number) =>
 const storableNumber = (value: unknown, min: number, max: number) =>
   value === null || value === undefined || (typeof value === 'number' && Number.isFinite(value) && value >= min && value <= max);
 
+const TEXT_LIMIT_ENTRIES = Object.entries(TEXT_LIMITS) as [keyof typeof TEXT_LIMITS, number][];
+
 /** Whether a finding can be stored as the tool sent it: the common case, checked without copying anything. */
 function alreadyStorable(f: NormalizedFinding): boolean {
-  for (const [field, max] of Object.entries(TEXT_LIMITS)) if (!storableText(f[field as keyof typeof TEXT_LIMITS], max)) return false;
+  for (const [field, max] of TEXT_LIMIT_ENTRIES) if (!storableText(f[field], max)) return false;
   if (!storableText(f.uniqueIdFromTool, MAX_TOOL_ID) || f.title.trim() !== f.title) return false;
   if (!storableNumber(f.cvssScore, 0, 10) || !storableNumber(f.line, 0, INT4_MAX) || (typeof f.line === 'number' && !Number.isInteger(f.line))) return false;
   if (Array.isArray(f.cwes) && (f.cwes.length > MAX_LIST_ITEMS || !f.cwes.every((c) => Number.isInteger(c) && c >= 0 && c <= INT4_MAX))) return false;

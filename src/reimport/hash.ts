@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import type { HashField, NormalizedFinding } from '../connectors/types.js';
 
 type Canonical = null | number | boolean | string | Canonical[];
@@ -8,15 +8,21 @@ function canonicalValue(value: unknown): Canonical {
   if (typeof value === 'string') return value.trim().toLowerCase();
   if (typeof value === 'number' || typeof value === 'boolean') return value;
   if (Array.isArray(value)) {
-    return value
-      .map(canonicalValue)
-      .sort((a, b) => {
-        const x = JSON.stringify(a);
-        const y = JSON.stringify(b);
-        return x < y ? -1 : x > y ? 1 : 0;
-      });
+    const items = value.map((item) => {
+      const canonical = canonicalValue(item);
+      return { canonical, key: JSON.stringify(canonical) };
+    });
+    return items.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)).map((item) => item.canonical);
   }
   return JSON.stringify(value);
+}
+
+/** A tool's hash fields never change, and this runs for every staged item: sorted once per list. */
+const sortedNamesOf = new WeakMap<readonly HashField[], HashField[]>();
+function sortedNames(fields: readonly HashField[]): HashField[] {
+  let names = sortedNamesOf.get(fields);
+  if (!names) sortedNamesOf.set(fields, (names = [...new Set(fields)].sort()));
+  return names;
 }
 
 /**
@@ -25,12 +31,12 @@ function canonicalValue(value: unknown): Canonical {
  * value is JSON `null`, which no string (not even "None" or "null") can equal.
  */
 export function canonicalHashInput(finding: Partial<NormalizedFinding>, fields: readonly HashField[]): string {
-  const names = [...new Set(fields)].sort();
+  const names = sortedNames(fields);
   return JSON.stringify(names.map((name) => [name, canonicalValue(finding[name])]));
 }
 
 /** SHA-256 (hex) of the canonical serialisation; null when the tool hashes no fields. */
 export function computeHashCode(finding: Partial<NormalizedFinding>, fields: readonly HashField[]): string | null {
   if (fields.length === 0) return null;
-  return createHash('sha256').update(canonicalHashInput(finding, fields)).digest('hex');
+  return hash('sha256', canonicalHashInput(finding, fields));
 }

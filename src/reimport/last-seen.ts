@@ -18,6 +18,10 @@ export function lastSightingOf(finding: Sighting): Date {
   return openAtLastImport && lastImportedAt > finding.lastSeenAt ? lastImportedAt : finding.lastSeenAt;
 }
 
+/** SQL: when the latest import of the Record of finding row `f` into its Test ran (null before any). */
+export const recordLastImportedAtSql = (f: string) =>
+  `(select max(i.created_at) from finding_import i where i.test_id = ${f}.test_id and i.record_id = ${f}.record_id)`;
+
 /**
  * The SQL form of lastSightingOf for finding `f`, given its Record's latest import into its Test as an SQL
  * expression; used where the reimport must keep the sighting before it changes the finding (closing it).

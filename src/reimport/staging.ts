@@ -14,10 +14,9 @@ import { computeHashCode } from './hash.js';
  * only for the findings whose digest changed.
  */
 export function toolFieldsHash(f: NormalizedFinding): string {
-  return hash(
-    'md5',
-    JSON.stringify([...DIGEST_FIELDS.map((name) => valueOf(f, name)), ...DIGEST_FIELDS_WHEN_TRUE.filter((name) => valueOf(f, name)).map(String)]),
-  );
+  const values: unknown[] = DIGEST_FIELDS.map((name) => valueOf(f, name));
+  for (const name of DIGEST_FIELDS_WHEN_TRUE) if (valueOf(f, name)) values.push(name);
+  return hash('md5', JSON.stringify(values));
 }
 
 type Staged = NormalizedFinding & { hashCode?: string | null; toolFieldsHash?: string };
@@ -27,20 +26,29 @@ const valueOf = (f: Staged, name: FindingFieldName): unknown => f[name] ?? missi
 
 const STAGED_COLUMNS = ['fetch_id', 'page', ...FINDING_FIELD_NAMES.map(columnOf)];
 
-/** One CSV field (empty = NULL), of a finding cleanFinding has made storable. */
-function csvField(value: unknown): string {
-  if (value === null || value === undefined) return '';
+const NEEDS_ESCAPE = /[\\\n\r\t]/;
+const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
+
+/**
+ * One field in COPY's text format (`\N` = NULL), of a finding cleanFinding has made storable. Text rather
+ * than CSV: JSON is full of quotes, which CSV doubles, and almost free of the backslashes text escapes.
+ */
+function copyField(value: unknown): string {
+  if (value === null || value === undefined) return '\\N';
   if (typeof value === 'number' || typeof value === 'boolean') return String(value);
-  let text = typeof value === 'string' ? value : jsonForPostgres(value);
-  if (text.includes('"')) text = text.replaceAll('"', '""');
-  return `"${text}"`;
+  const text = typeof value === 'string' ? value : jsonForPostgres(value);
+  return NEEDS_ESCAPE.test(text) ? text.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c]!) : text;
 }
 
-function csvLine(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]): string {
-  const computed: Pick<Staged, 'hashCode' | 'toolFieldsHash'> = { hashCode: computeHashCode(f, hashFields), toolFieldsHash: toolFieldsHash(f) };
-  let line = `${fetchId},${page}`;
-  for (const name of FINDING_FIELD_NAMES) {
-    line += `,${csvField(name === 'hashCode' || name === 'toolFieldsHash' ? computed[name] : valueOf(f, name))}`;
+/** Each field's value when the tool left it out, in table order. */
+const MISSING = FINDING_FIELD_NAMES.map(missingValueOf);
+
+function copyLine(fetchId: string, page: number, f: NormalizedFinding, hashFields: readonly HashField[]): string {
+  let line = `${fetchId}\t${page}`;
+  for (let i = 0; i < FINDING_FIELD_NAMES.length; i++) {
+    const name = FINDING_FIELD_NAMES[i]!;
+    const value = name === 'hashCode' ? computeHashCode(f, hashFields) : name === 'toolFieldsHash' ? toolFieldsHash(f) : (f[name] ?? MISSING[i]);
+    line += `\t${copyField(value)}`;
   }
   return `${line}\n`;
 }
@@ -52,7 +60,7 @@ const ROWS_BETWEEN_YIELDS = 100;
  * before (its round trips to PostgreSQL) keeps going meanwhile: encoding and PostgreSQL's work overlap.
  * Items that cannot be kept are left out and counted in `rejected`.
  */
-async function csvBody(
+async function encodePage(
   fetchId: string,
   page: number,
   findings: NormalizedFinding[],
@@ -66,7 +74,7 @@ async function csvBody(
     if ('rejected' in cleaned) {
       addRejection(rejected, cleaned.rejected);
     } else {
-      body += csvLine(fetchId, page, cleaned.finding, hashFields);
+      body += copyLine(fetchId, page, cleaned.finding, hashFields);
       rows++;
     }
     if (i % ROWS_BETWEEN_YIELDS === ROWS_BETWEEN_YIELDS - 1) await new Promise<void>((resolve) => setImmediate(resolve));
@@ -93,7 +101,7 @@ async function inTransaction(client: pg.PoolClient, work: () => Promise<void>): 
 async function writePage(pool: pg.Pool, fetchId: string, page: number, body: string, count: number, cursor: unknown, rejected: RejectedItems): Promise<void> {
   await withClient(pool, (client) => inTransaction(client, async () => {
     if (body.length > 0) {
-      await pipeline(Readable.from([body]), client.query(copyFrom(`copy staged_finding (${STAGED_COLUMNS.join(', ')}) from stdin with (format csv)`)));
+      await pipeline(Readable.from([body]), client.query(copyFrom(`copy staged_finding (${STAGED_COLUMNS.join(', ')}) from stdin`)));
     }
     const advanced = await client.query(
       `update sync_fetch set cursor = $1::jsonb, pages = $2 + 1, item_count = item_count + $3, rejected = $5, rejected_reasons = $6::jsonb
@@ -146,7 +154,7 @@ export function createPageStager(
     async stage(findings: NormalizedFinding[], cursor: unknown): Promise<void> {
       const thisPage = page++;
       const pageRejected: RejectedItems = { count: rejected.count, reasons: { ...rejected.reasons } };
-      const { body, rows } = await csvBody(options.fetchId, thisPage, findings, options.hashFields, pageRejected);
+      const { body, rows } = await encodePage(options.fetchId, thisPage, findings, options.hashFields, pageRejected);
       await inFlight;
       rejected.count = pageRejected.count;
       rejected.reasons = pageRejected.reasons;

@@ -57,7 +57,7 @@ export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResu
       progress.phase = 'failed';
       progress.error = failure;
       setCurrentDetails(`failed: ${failure.type} — ${failure.message}`);
-      await db.recordSyncOutcome({ recordId: input.recordId, status: 'failed', errorType: failure.type });
+      await db.recordSyncOutcome({ recordId: input.recordId, status: 'failed', errorType: failure.type, errorMessage: failure.message });
     },
   };
 
@@ -89,7 +89,7 @@ export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResu
     }
     progress.counts = applied.counts;
     progress.phase = 'succeeded';
-    await db.recordSyncOutcome({ recordId: input.recordId, status: 'succeeded' });
+    await db.recordSyncOutcome({ recordId: input.recordId, status: 'succeeded', fetched: fetched.items, counts: applied.counts });
     const c = applied.counts;
     setCurrentDetails(
       `**${prepared.tool}** · ${prepared.connectorLabel} · record _${prepared.recordName}_ — fetched ${fetched.items}: ` +

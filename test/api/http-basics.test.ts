@@ -22,10 +22,10 @@ describe('health', () => {
     expect(res.body).toEqual({ status: 'ok' });
   });
 
-  test('/readyz is 200 when PostgreSQL and Temporal answer', async () => {
+  test('/readyz checks PostgreSQL and Temporal, and names the worker check when no worker polls the task queue', async () => {
     const res = await api.call('GET', '/readyz', { token: null });
-    expect(res.body).toEqual({ status: 'ready', failing: [], checks: { postgresql: 'ok', temporal: 'ok' } });
-    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ status: 'unavailable', failing: ['worker'], checks: { postgresql: 'ok', temporal: 'ok', worker: 'failing' } });
+    expect(res.status).toBe(503);
   });
 });
 
@@ -189,6 +189,7 @@ describe('OpenAPI document', () => {
     const expected = [
       'GET /healthz',
       'GET /readyz',
+      'GET /metrics',
       'GET /api/v1/openapi.json',
       'GET /api/v1/tools',
       'POST /api/v1/connectors',
@@ -236,10 +237,40 @@ describe('OpenAPI document', () => {
     expect(res.body.components.schemas.Connector.properties).not.toHaveProperty('secretEncrypted');
     const findings = res.body.paths['/api/v1/findings'].get;
     expect(findings.parameters.map((p: { name: string }) => p.name)).toEqual(
-      expect.arrayContaining(['limit', 'cursor', 'productId', 'testId', 'connectorId', 'severity', 'active', 'falsePositive', 'riskAccepted']),
+      expect.arrayContaining([
+        'limit',
+        'cursor',
+        'count',
+        'ordering',
+        'productId',
+        'testId',
+        'connectorId',
+        'severity',
+        'active',
+        'falsePositive',
+        'riskAccepted',
+        'vulnerabilityId',
+        'title',
+        'component',
+        'filePath',
+        'firstSeenAfter',
+        'firstSeenBefore',
+        'lastSeenAfter',
+        'lastSeenBefore',
+      ]),
     );
+    const ordering = findings.parameters.find((p: { name: string }) => p.name === 'ordering');
+    expect(ordering.schema.enum).toEqual(['id', '-id', 'firstSeenAt', '-firstSeenAt', 'title', '-title']);
+    expect(res.body.paths['/api/v1/findings/{id}'].get.responses['200'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/FindingDetail' });
+    expect(res.body.components.schemas.Finding.properties.id.type).toBe('string');
+    expect(res.body.components.schemas.FindingAction.properties.findingId.type).toBe('string');
+    expect(res.body.paths['/api/v1/records/{id}'].get).toMatchObject({ operationId: 'getRecord', tags: ['Records'] });
+    expect(res.body.info.license).toEqual({ name: 'BSD-3-Clause', identifier: 'BSD-3-Clause' });
+    expect(res.body.tags.map((t: { name: string }) => t.name)).toEqual(['Health', 'Connectors', 'Schedules', 'Records', 'Runs', 'Findings', 'Tokens']);
     expect(res.body.paths['/healthz'].get.security).toEqual([]);
-    expect(res.body.paths['/api/v1/connectors'].get.security).toEqual([{ bearerAuth: ['read'] }]);
+    expect(res.body.paths['/api/v1/connectors'].get.security).toEqual([{ bearerAuth: [] }]);
+    expect(res.body.paths['/api/v1/connectors'].get['x-scope']).toBe('read');
+    expect(res.body.paths['/api/v1/connectors'].get.description).toContain('scope `read`');
     expect(res.body.paths['/api/v1/connectors/{id}/sync'].post['x-scope']).toBe('operate');
     expect(res.body.paths['/api/v1/connectors'].post['x-scope']).toBe('admin');
     expect(res.body.paths['/api/v1/connectors'].post.responses).toHaveProperty('403');
@@ -263,7 +294,11 @@ describe('request log', () => {
     const { server, url } = await listen(app);
     const secret = 'log-secret-that-must-not-appear';
     try {
-      const created = await fetch(`${url}/api/v1/connectors?trace=${secret}`, {
+      // A query value is never logged, not even of a parameter the route refuses.
+      const refused = await fetch(`${url}/api/v1/connectors?trace=${secret}`, { headers: { authorization: `Bearer ${api.token}` } });
+      expect(refused.status).toBe(400);
+      expect(await refused.text()).not.toContain(secret);
+      const created = await fetch(`${url}/api/v1/connectors`, {
         method: 'POST',
         headers: { authorization: `Bearer ${api.token}`, 'content-type': 'application/json' },
         body: JSON.stringify({ tool: 'dependency_track', label: 'logged', location: 'http://127.0.0.1:9', secret }),
@@ -279,11 +314,12 @@ describe('request log', () => {
     expect(log).not.toContain(api.token);
     const requests = lines.map((line) => JSON.parse(line)).filter((entry) => entry.msg === 'request');
     expect(requests).toEqual([
+      expect.objectContaining({ method: 'GET', path: '/api/v1/connectors', status: 400 }),
       expect.objectContaining({ method: 'POST', path: '/api/v1/connectors', status: 201, tokenId: expect.any(String), tokenName: 'api-test', requestId: expect.any(String) }),
       expect.objectContaining({ method: 'GET', path: '/api/v1/connectors', status: 401 }),
     ]);
     const [row] = await api.orm.em.fork().find(ApiToken, { name: 'api-test' });
-    expect(requests[0].tokenId).toBe(row!.id);
+    expect(requests[1].tokenId).toBe(row!.id);
     expect(log).not.toContain('[redacted]');
   });
 });

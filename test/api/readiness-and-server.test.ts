@@ -10,6 +10,7 @@ import { ormConfig } from '../../src/db/mikro-orm.config.js';
 import { SecretBox } from '../../src/db/secrets.js';
 import { createLogger } from '../../src/logger.js';
 import { startServer } from '../../src/server.js';
+import { startWorker, type StartedWorker } from '../../src/worker.js';
 import { createRunStarter } from '../../src/temporal/runs.js';
 import { createTestDatabase, type TestDatabase } from '../support/database.js';
 import { connectTestClient, testTemporalAddress, uniqueTaskQueue, type TestTemporalClient } from '../support/temporal.js';
@@ -59,7 +60,8 @@ describe('/readyz', () => {
     try {
       const res = await fetch(`${url}/readyz`);
       expect(res.status).toBe(503);
-      expect(await res.json()).toEqual({ status: 'unavailable', failing: ['PostgreSQL'], checks: { postgresql: 'failing', temporal: 'ok' } });
+      // No worker polls this test's own task queue either.
+      expect(await res.json()).toEqual({ status: 'unavailable', failing: ['PostgreSQL', 'worker'], checks: { postgresql: 'failing', temporal: 'ok', worker: 'failing' } });
       const health = await fetch(`${url}/healthz`);
       expect(health.status).toBe(200);
     } finally {
@@ -76,7 +78,7 @@ describe('/readyz', () => {
     try {
       const res = await fetch(`${url}/readyz`);
       expect(res.status).toBe(503);
-      expect(await res.json()).toMatchObject({ failing: ['Temporal'], checks: { postgresql: 'ok', temporal: 'failing' } });
+      expect(await res.json()).toMatchObject({ failing: ['Temporal', 'worker'], checks: { postgresql: 'ok', temporal: 'failing', worker: 'failing' } });
     } finally {
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
@@ -98,19 +100,41 @@ describe('startServer', () => {
     LOG_LEVEL: 'silent',
   });
 
-  test('serves the API from the environment and stops cleanly', async () => {
-    const started = await startServer(baseEnv());
+  test('serves the API from the environment, ready once a worker polls its task queue, and stops cleanly', async () => {
+    const env = baseEnv();
+    const started = await startServer(env);
+    let worker: StartedWorker | undefined;
     try {
       expect(started.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-      expect((await fetch(`${started.url}/readyz`)).status).toBe(200);
+      const before = await fetch(`${started.url}/readyz`);
+      expect({ status: before.status, body: await before.json() }).toEqual({
+        status: 503,
+        body: { status: 'unavailable', failing: ['worker'], checks: { postgresql: 'ok', temporal: 'ok', worker: 'failing' } },
+      });
+
+      worker = await startWorker({ ...env, VULNSYNC_WORKER_HEALTH_ADDRESS: '127.0.0.1:0', VULNSYNC_WORKER_METRICS_ADDRESS: 'off' });
+      // Temporal lists a poller once its first poll arrives, a moment after the worker starts.
+      let after = await fetch(`${started.url}/readyz`);
+      for (let tries = 0; after.status !== 200 && tries < 50; tries++) {
+        await new Promise((r) => setTimeout(r, 200));
+        after = await fetch(`${started.url}/readyz`);
+      }
+      expect({ status: after.status, body: await after.json() }).toEqual({
+        status: 200,
+        body: { status: 'ready', failing: [], checks: { postgresql: 'ok', temporal: 'ok', worker: 'ok' } },
+      });
+      const health = await fetch(`${worker.healthUrl}/healthz`);
+      expect({ status: health.status, body: await health.json() }).toEqual({ status: 200, body: { status: 'ok', worker: 'RUNNING' } });
       const { token } = await createApiToken(db.orm.em.fork(), { name: 'server-test', scope: 'admin' });
       const res = await fetch(`${started.url}/api/v1/products`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(200);
     } finally {
+      await worker?.shutdown();
       await started.close();
     }
     await expect(fetch(`${started.url}/healthz`)).rejects.toThrow();
-  });
+    await expect(fetch(`${worker!.healthUrl}/healthz`)).rejects.toThrow();
+  }, 90_000);
 
   test('refuses bad configuration and unreachable dependencies with a clear message', async () => {
     await expect(startServer({ ...baseEnv(), VULNSYNC_SECRET_KEY: 'short' })).rejects.toThrow(/VULNSYNC_SECRET_KEY: must be 32 bytes/);

@@ -276,7 +276,8 @@ describe('every route, any input', () => {
       await fc.assert(
         fc.asyncProperty(requestTo(route), async ([id, query, body]) => {
           const res = await call(route, id, query, body);
-          if (res.status >= 500) failures.push(`${res.status}: ${res.what}`);
+          // A documented 5xx is a verdict, not a crash: /readyz is 503 here, as no worker polls this test's task queue.
+          if (res.status >= 500 && !(res.status in route.responses)) failures.push(`${res.status}: ${res.what}`);
           if (res.status >= 400 && res.status < 500 && !errorBody.safeParse(JSON.parse(res.text)).success) failures.push(`no error shape: ${res.what} -> ${res.text}`);
           if (res.text.includes(SECRET)) failures.push(`secret answered: ${res.what}`);
           if (res.text.includes(api.token)) failures.push(`the caller's token answered: ${res.what}`);

@@ -30,6 +30,7 @@ afterAll(async () => {
 const EXPECTED_SCOPES: Record<string, TokenScope | 'public'> = {
   'GET /healthz': 'public',
   'GET /readyz': 'public',
+  'GET /metrics': 'public',
   'GET /api/v1/openapi.json': 'public',
   'GET /api/v1/tools': 'read',
   'POST /api/v1/connectors': 'admin',

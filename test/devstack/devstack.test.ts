@@ -81,6 +81,7 @@ describe('temporal-dev.yml as the native stack', () => {
       VULNSYNC_SECRET_KEY: 'dev-key',
     });
     expect(plan.api.env).toMatchObject({ ...plan.worker.env, VULNSYNC_API_HOST: '127.0.0.1', VULNSYNC_API_PORT: '8080' });
+    expect(plan.worker.env).toMatchObject({ VULNSYNC_WORKER_HEALTH_ADDRESS: '127.0.0.1:9465', VULNSYNC_WORKER_METRICS_ADDRESS: '127.0.0.1:9464' });
     expect(plan.databaseUrl).toBe('postgres://postgres@127.0.0.1:5432/vulnsync');
     expect(plan.apiUrl).toBe('http://127.0.0.1:8080');
   });
@@ -109,7 +110,8 @@ services:
       - TEMPORAL_ADDRESS=temporal:7233
       - KEY=\${KEY:?set KEY}
   api:
-    command: ["npm", "run", "api"]
+    command: ["node", "dist/server.js"]
+    x-dev-command: ["npm", "run", "api"]
     environment: { VULNSYNC_API_HOST: 0.0.0.0, VULNSYNC_API_PORT: 9090, LEVEL: "\${LEVEL:-info}" }
 `;
     const plan = planFromCompose(yaml, { repoRoot: '/repo', env: { KEY: 'k' } });
@@ -119,6 +121,9 @@ services:
     expect(plan.worker.env).toEqual({ DATABASE_URL: 'postgres://postgres@127.0.0.1:15432/app', TEMPORAL_ADDRESS: '127.0.0.1:17233', KEY: 'k' });
     expect(plan.api.env).toEqual({ VULNSYNC_API_HOST: '127.0.0.1', VULNSYNC_API_PORT: '9090', LEVEL: 'info' });
     expect(plan.apiUrl).toBe('http://127.0.0.1:9090');
+    // The native stack runs the sources: a service's x-dev-command wins over the image's command.
+    expect(plan.worker.command).toEqual(['npm', 'run', 'worker']);
+    expect(plan.api.command).toEqual(['npm', 'run', 'api']);
     expect(() => planFromCompose(yaml, { repoRoot: '/repo', env: {} })).toThrow('temporal-dev.yml needs KEY: set KEY');
   });
 });

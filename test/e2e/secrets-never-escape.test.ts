@@ -72,6 +72,8 @@ beforeAll(async () => {
     TEMPORAL_ADDRESS: testTemporalAddress(),
     TEMPORAL_NAMESPACE: 'default',
     LOG_LEVEL: 'debug',
+    VULNSYNC_WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
+    VULNSYNC_WORKER_METRICS_ADDRESS: 'off',
   };
   const onLine = (name: string) => (line: string) => logs.push(`[${name}] ${line}`);
   worker = startService('worker', ['npm', 'run', '-s', 'worker'], { cwd: process.cwd(), env, onLine: onLine('worker') });

@@ -434,7 +434,7 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     await sync(fx, [item('1', { falseP: true })]);
     const [finding] = await findings(fx);
     const em = orm.em.fork();
-    const entity = await em.findOneOrFail(Finding, { id: finding!.id }, { populate: ['test'] });
+    const entity = await em.findOneOrFail(Finding, { id: String(finding!.id) }, { populate: ['test'] });
     applyTriage(entity, { riskAccepted: true });
     await em.flush();
     applyTriage(entity, { falsePositive: false, riskAccepted: false, outOfScope: false });
@@ -445,17 +445,17 @@ describe('applyReimport (SPEC §4 outcomes)', () => {
     expect((await findings(fx)).map((f) => [f.active, f.false_p, f.risk_accepted])).toEqual([[false, true, false]]);
   });
 
-  it('stages text the tool sent with NUL characters and CSV-special characters intact but for the NUL', async () => {
+  it('stages text the tool sent with NUL characters and COPY-special characters intact but for the NUL', async () => {
     const fx = await newTest();
     const nul = String.fromCharCode(0);
-    const tricky = `quote " comma , newline \n backslash \\ nul${nul}end`;
-    await sync(fx, [item('1', { description: tricky, raw: { note: tricky, nested: [tricky] } })]);
-    const [row] = await orm.em.fork().execute<{ description: string; raw: { note: string; nested: string[] } }[]>(
-      'select description, raw from finding where test_id = ?',
+    const tricky = `quote " comma , newline \n return \r tab \t backslash \\ \\N \\x41 \\. nul${nul}end`;
+    await sync(fx, [item('1', { title: 'path C:\\temp\\n\tx', description: tricky, mitigation: '', references: '\\N', raw: { note: tricky, nested: [tricky] } })]);
+    const [row] = await orm.em.fork().execute<{ title: string; description: string; mitigation: string | null; references: string | null; raw: unknown }[]>(
+      'select title, description, mitigation, "references", raw from finding where test_id = ?',
       [fx.testId],
     );
     const expected = tricky.replace(nul, '');
-    expect(row).toEqual({ description: expected, raw: { note: expected, nested: [expected] } });
+    expect(row).toEqual({ title: 'path C:\\temp\\n\tx', description: expected, mitigation: '', references: '\\N', raw: { note: expected, nested: [expected] } });
   });
 
   it('an import into one Test waits for another import into the same Test, never for one into another Test', async () => {

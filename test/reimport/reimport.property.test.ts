@@ -450,7 +450,7 @@ async function runScenario(scenario: Scenario, exercised: Exercised): Promise<vo
       history.push(`a person triages finding #${position}: ${step.triage}`);
       if (!chosen) await fail([`SQL has no finding #${position}`]);
       const em = orm.em.fork();
-      const finding = await em.findOneOrFail(Finding, { id: chosen!.id }, { populate: ['test'] });
+      const finding = await em.findOneOrFail(Finding, { id: String(chosen!.id) }, { populate: ['test'] });
       // A person acts between the syncs of the previous step and the next.
       applyTriage(finding, step.triage === 'clear' ? { falsePositive: false, riskAccepted: false, outOfScope: false } : { [step.triage]: true }, now);
       await em.flush();

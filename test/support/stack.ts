@@ -39,6 +39,10 @@ export async function startTestStack(overrides: NodeJS.ProcessEnv = {}): Promise
     TEMPORAL_ADDRESS: testTemporalAddress(),
     TEMPORAL_NAMESPACE: 'default',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'silent',
+    // Several workers run side by side in the tests: each health server on a free port, and no SDK exporter
+    // (the SDK runtime is one per process and its port could not be shared).
+    VULNSYNC_WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
+    VULNSYNC_WORKER_METRICS_ADDRESS: 'off',
     ...overrides,
   };
   const temporal = await connectTestClient();

@@ -1,12 +1,19 @@
 import { z } from 'zod';
 import { AuditEvent } from '../../db/entities.js';
 import { AUDIT_ACTIONS } from '../../domain.js';
-import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, type ListOrders } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { instant } from '../schemas.js';
 import { auditEventView, toAuditEventView } from '../views.js';
 
-const auditQuery = pageQuery.extend({
+const AUDIT_ORDERS: ListOrders = {
+  name: 'audit',
+  fields: { at: 'timestamp' },
+  idKind: 'uuid',
+  default: '-at',
+};
+
+const auditQuery = orderedPageQuery(AUDIT_ORDERS).extend({
   actor: z.string().min(1).max(255).optional().describe("a token's id or name"),
   action: z.enum(AUDIT_ACTIONS).optional(),
   since: instant.optional().describe('only events at or after this time (UTC)'),
@@ -30,10 +37,10 @@ export function auditRoutes(): Route[] {
           em,
           AuditEvent,
           { ...actor, ...(query.action ? { action: query.action } : {}), ...(query.since ? { at: { $gte: query.since } } : {}) },
-          { name: 'audit', keys: [{ property: 'at', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'desc' },
+          keysetOf(AUDIT_ORDERS, query.ordering),
           query,
         );
-        return { status: 200, body: { items: page.items.map(toAuditEventView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toAuditEventView) };
       },
     }),
   ];

@@ -1,10 +1,31 @@
 import { z } from 'zod';
 import { FindingAction, Import, Product, Test } from '../../db/entities.js';
 import { notFound } from '../errors.js';
-import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, pageQuery, type ListOrders } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams } from '../schemas.js';
 import { findingActionView, importView, productView, testView, toFindingActionView, toImportView, toProductView, toTestView } from '../views.js';
+
+const PRODUCT_ORDERS: ListOrders = {
+  name: 'products',
+  fields: { name: 'text', createdAt: 'timestamp' },
+  idKind: 'uuid',
+  default: 'name',
+};
+
+const TEST_ORDERS: ListOrders = {
+  name: 'tests',
+  fields: { createdAt: 'timestamp', title: 'text' },
+  idKind: 'uuid',
+  default: 'createdAt',
+};
+
+const IMPORT_ORDERS: ListOrders = {
+  name: 'imports',
+  fields: { createdAt: 'timestamp' },
+  idKind: 'uuid',
+  default: '-createdAt',
+};
 
 /** The routes of where findings live (products, tests) and of what each reimport did (imports, actions). */
 export function catalogRoutes(): Route[] {
@@ -15,18 +36,18 @@ export function catalogRoutes(): Route[] {
       operationId: 'listProducts',
       scope: 'read',
       tag: 'Findings',
-      summary: 'List products, by name',
-      query: pageQuery,
+      summary: 'List products, by name unless ordered otherwise',
+      query: orderedPageQuery(PRODUCT_ORDERS),
       responses: { 200: { description: 'a page of products', schema: pageOf(productView) } },
       async handle({ query, em }) {
         const page = await findPage(
           em,
           Product,
           {},
-          { name: 'products', keys: [{ property: 'name', kind: 'text' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          keysetOf(PRODUCT_ORDERS, query.ordering),
           query,
         );
-        return { status: 200, body: { items: page.items.map(toProductView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toProductView) };
       },
     }),
 
@@ -37,7 +58,7 @@ export function catalogRoutes(): Route[] {
       scope: 'read',
       tag: 'Findings',
       summary: "List tests (one per product and connector: where that connector's findings for the product live)",
-      query: pageQuery.extend({ productId: z.guid().optional(), connectorId: z.guid().optional() }),
+      query: orderedPageQuery(TEST_ORDERS).extend({ productId: z.guid().optional(), connectorId: z.guid().optional() }),
       responses: { 200: { description: 'a page of tests', schema: pageOf(testView) } },
       async handle({ query, em }) {
         const page = await findPage(
@@ -47,11 +68,11 @@ export function catalogRoutes(): Route[] {
             ...(query.productId ? { engagement: { product: query.productId } } : {}),
             ...(query.connectorId ? { connector: query.connectorId } : {}),
           },
-          { name: 'tests', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          keysetOf(TEST_ORDERS, query.ordering),
           query,
           { populate: ['engagement'] },
         );
-        return { status: 200, body: { items: page.items.map(toTestView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toTestView) };
       },
     }),
 
@@ -63,7 +84,7 @@ export function catalogRoutes(): Route[] {
       tag: 'Findings',
       summary: 'The reimports into a test, newest first, with their counts and severity totals before and after',
       params: idParams,
-      query: pageQuery,
+      query: orderedPageQuery(IMPORT_ORDERS),
       responses: { 200: { description: 'a page of imports', schema: pageOf(importView) } },
       errors: [404],
       async handle({ params, query, em }) {
@@ -72,10 +93,10 @@ export function catalogRoutes(): Route[] {
           em,
           Import,
           { test: params.id },
-          { name: 'imports', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'desc' },
+          keysetOf(IMPORT_ORDERS, query.ordering),
           query,
         );
-        return { status: 200, body: { items: page.items.map(toImportView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toImportView) };
       },
     }),
 
@@ -96,10 +117,10 @@ export function catalogRoutes(): Route[] {
           em,
           FindingAction,
           { import: params.id },
-          { name: 'import-actions', keys: [{ property: 'id', kind: 'integer' }], direction: 'asc' },
+          { name: 'import-actions', keys: [{ property: 'id', kind: 'bigint' }], direction: 'asc' },
           query,
         );
-        return { status: 200, body: { items: page.items.map(toFindingActionView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toFindingActionView) };
       },
     }),
   ];

@@ -18,7 +18,7 @@ import { cancelConnectorRuns } from '../../temporal/runs.js';
 import { connectorScheduleId } from '../../workflow-ids.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, notFound, validationFailed, requireEnabled } from '../errors.js';
-import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, type ListOrders } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams, scheduleInput } from '../schemas.js';
 import { connectorScheduleView, connectorView, runStartedView, syncStartedView, toConnectorView, toolView } from '../views.js';
@@ -29,6 +29,14 @@ const settings = z.record(z.string(), z.unknown()).describe("validated by the to
 
 const DEFAULT_CHECK_TIMEOUT_MS = 20_000;
 const GRPC_NOT_FOUND = 5;
+
+
+const CONNECTOR_ORDERS: ListOrders = {
+  name: 'connectors',
+  fields: { createdAt: 'timestamp', updatedAt: 'timestamp', label: 'text', tool: 'text' },
+  idKind: 'uuid',
+  default: 'createdAt',
+};
 
 /** Loads a connector or answers 404. */
 export async function connectorOr404(em: EntityManager, id: string, options: { withSecret?: boolean } = {}): Promise<Connector> {
@@ -207,7 +215,7 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
     schedule: scheduleInput.partial().optional(),
   });
 
-  const connectorsQuery = pageQuery.extend({ tool: z.string().max(64).optional() });
+  const connectorsQuery = orderedPageQuery(CONNECTOR_ORDERS).extend({ tool: z.string().max(64).optional() });
   const pauseBody = z.strictObject({ note: z.string().max(500).optional() }).optional();
 
   return [
@@ -286,10 +294,10 @@ export function connectorRoutes(deps: ApiDeps, tools: Record<string, ToolConnect
           em,
           Connector,
           query.tool ? { tool: query.tool } : {},
-          { name: 'connectors', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          keysetOf(CONNECTOR_ORDERS, query.ordering),
           query,
         );
-        return { status: 200, body: { items: page.items.map(toConnectorView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toConnectorView) };
       },
     }),
 

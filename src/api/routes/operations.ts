@@ -3,10 +3,17 @@ import { Operation } from '../../db/entities.js';
 import { OPERATION_STATUSES, OPERATION_TYPES } from '../../domain.js';
 import type { ApiDeps } from '../deps.js';
 import { notFound } from '../errors.js';
-import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, type ListOrders } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams } from '../schemas.js';
 import { operationView, toOperationView } from '../views.js';
+
+const OPERATION_ORDERS: ListOrders = {
+  name: 'operations',
+  fields: { createdAt: 'timestamp', status: 'text', type: 'text' },
+  idKind: 'uuid',
+  default: '-createdAt',
+};
 
 /** The routes of Operations: every discover and sync run, newest first; a caller polls one until it is final. */
 export function operationRoutes(deps: ApiDeps): Route[] {
@@ -18,8 +25,8 @@ export function operationRoutes(deps: ApiDeps): Route[] {
       operationId: 'listOperations',
       scope: 'read',
       tag: 'Runs',
-      summary: 'List discover and sync runs, newest first',
-      query: pageQuery.extend({
+      summary: 'List discover and sync runs, newest first unless ordered otherwise',
+      query: orderedPageQuery(OPERATION_ORDERS).extend({
         connectorId: z.guid().optional(),
         recordId: z.guid().optional(),
         status: z.enum(OPERATION_STATUSES).optional(),
@@ -36,10 +43,10 @@ export function operationRoutes(deps: ApiDeps): Route[] {
             ...(query.status ? { status: query.status } : {}),
             ...(query.type ? { type: query.type } : {}),
           },
-          { name: 'operations', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'desc' },
+          keysetOf(OPERATION_ORDERS, query.ordering),
           query,
         );
-        return { status: 200, body: { items: page.items.map(view), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, view) };
       },
     }),
 

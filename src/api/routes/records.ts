@@ -5,7 +5,7 @@ import { Product, ToolRecord } from '../../db/entities.js';
 import { RECORD_STATES } from '../../domain.js';
 import type { ApiDeps } from '../deps.js';
 import { ApiError, conflict, notFound, requireEnabled } from '../errors.js';
-import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, type ListOrders } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams } from '../schemas.js';
 import { recordView, syncStartedView, toRecordView } from '../views.js';
@@ -15,6 +15,18 @@ async function recordOr404(em: EntityManager, id: string): Promise<ToolRecord> {
   if (!record) throw notFound('record', id);
   return record;
 }
+
+const RECORD_ORDERS: ListOrders = {
+  name: 'records',
+  fields: {
+    firstDiscoveredAt: 'timestamp',
+    lastDiscoveredAt: 'timestamp',
+    name: 'text',
+    state: 'text',
+  },
+  idKind: 'uuid',
+  default: 'firstDiscoveredAt',
+};
 
 const mapBody = z.union([
   z.strictObject({ productId: z.guid().describe('an existing product') }),
@@ -63,7 +75,7 @@ export function recordRoutes(deps: ApiDeps): Route[] {
       scope: 'read',
       tag: 'Records',
       summary: 'List records (the projects, repositories, … the tools have)',
-      query: pageQuery.extend({
+      query: orderedPageQuery(RECORD_ORDERS).extend({
         connectorId: z.guid().optional(),
         state: z.enum(RECORD_STATES).optional(),
         productId: z.guid().optional(),
@@ -78,11 +90,11 @@ export function recordRoutes(deps: ApiDeps): Route[] {
             ...(query.state ? { state: query.state } : {}),
             ...(query.productId ? { product: query.productId } : {}),
           },
-          { name: 'records', keys: [{ property: 'firstDiscoveredAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          keysetOf(RECORD_ORDERS, query.ordering),
           query,
           { populate: ['product'] },
         );
-        return { status: 200, body: { items: page.items.map(toRecordView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toRecordView) };
       },
     }),
 

@@ -3,11 +3,18 @@ import { callerOf } from '../auth.js';
 import { ApiToken } from '../../db/entities.js';
 import { TOKEN_SCOPES } from '../../domain.js';
 import { notFound } from '../errors.js';
-import { findPage, pageOf, pageQuery } from '../pagination.js';
+import { answerPage, findPage, keysetOf, orderedPageQuery, pageOf, type ListOrders } from '../pagination.js';
 import { defineRoute, type Route } from '../route-table.js';
 import { idParams, instant } from '../schemas.js';
 import { createApiToken, revokeApiToken } from '../tokens.js';
 import { apiTokenView, createdApiTokenView, toApiTokenView } from '../views.js';
+
+const TOKEN_ORDERS: ListOrders = {
+  name: 'tokens',
+  fields: { createdAt: 'timestamp', name: 'text' },
+  idKind: 'uuid',
+  default: 'createdAt',
+};
 
 const createBody = z.strictObject({
   name: z.string().trim().min(1).max(255).describe('who or what will use the token'),
@@ -44,18 +51,18 @@ export function tokenRoutes(): Route[] {
       scope: 'admin',
       tag: 'Tokens',
       summary: 'List API tokens, revoked ones included (never their value)',
-      query: pageQuery,
+      query: orderedPageQuery(TOKEN_ORDERS),
       responses: { 200: { description: 'a page of tokens', schema: pageOf(apiTokenView) } },
       async handle({ query, em }) {
         const page = await findPage(
           em,
           ApiToken,
           {},
-          { name: 'tokens', keys: [{ property: 'createdAt', kind: 'timestamp' }, { property: 'id', kind: 'uuid' }], direction: 'asc' },
+          keysetOf(TOKEN_ORDERS, query.ordering),
           query,
           { exclude: ['tokenHash'] },
         );
-        return { status: 200, body: { items: page.items.map(toApiTokenView), nextCursor: page.nextCursor } };
+        return { status: 200, body: answerPage(page, toApiTokenView) };
       },
     }),
 

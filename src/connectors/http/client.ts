@@ -261,7 +261,11 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
     const maxAttempts = IDEMPOTENT_METHODS.has(method) || request.idempotent ? Math.max(1, policy.maxAttempts) : 1;
     let renewed = false;
     for (let attemptNo = 1; ; attemptNo++) {
-      const outcome = await attempt(request, ctx);
+      const outcome = await attempt(request, ctx).catch((error: unknown) => {
+        // A request refused before it left (outbound policy) was never sent; a body over its limit was.
+        if (error instanceof ConnectorError && error.details.status !== undefined) ctx.onToolCall?.(error.type);
+        throw error;
+      });
       const at = `${method} ${outcome.url.pathname}`;
       let retry: { type: ErrorType; delayMs: number; serverAsked: boolean; error: ConnectorError };
 
@@ -278,11 +282,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       } else {
         const { status, headers, text } = outcome;
         if (status >= 200 && status < 300) {
+          ctx.onToolCall?.(null);
           if (outcome.stream) return { status, headers, url: outcome.url, body: undefined, stream: outcome.stream };
           return { status, headers, url: outcome.url, body: parseJson(text, headers, at) };
         }
         // A short-lived token the tool no longer takes: renewed once, and the same request tried again.
         if (status === 401 && !renewed && options.authenticate.renewAfterRejection?.()) {
+          ctx.onToolCall?.('AUTH_REJECTED');
           renewed = true;
           attemptNo -= 1;
           continue;
@@ -290,8 +296,13 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
         const errorBody = parseLenient(text);
         const rateLimited = isRateLimited(status, headers, vendorMessage(errorBody));
         if (!rateLimited && !isTransientStatus(status)) {
-          if (request.passStatuses?.includes(status)) return { status, headers, url: outcome.url, body: errorBody };
-          throw statusFailure(request, outcome.url, status, errorBody);
+          if (request.passStatuses?.includes(status)) {
+            ctx.onToolCall?.(null);
+            return { status, headers, url: outcome.url, body: errorBody };
+          }
+          const failed = statusFailure(request, outcome.url, status, errorBody);
+          ctx.onToolCall?.(failed.type);
+          throw failed;
         }
         const asked = serverDelayMs(headers, rateLimited);
         const type: ErrorType = rateLimited ? 'RATE_LIMITED' : 'TOOL_UNAVAILABLE';
@@ -301,6 +312,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
           : statusFailure(request, outcome.url, status, errorBody);
         retry = { type, delayMs, serverAsked: asked !== null, error };
       }
+      ctx.onToolCall?.(retry.type);
 
       const exhausted = attemptNo >= maxAttempts;
       if (exhausted || retry.delayMs > policy.maxDelayMs) {

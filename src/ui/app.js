@@ -704,12 +704,26 @@ async function findingPage(id) {
     may('operate') ? triage : null,
     h('h2', {}, 'History'),
     history.length === 0
-      ? h('p', { class: 'muted' }, 'No reimport has touched it yet.')
+      ? h('p', { class: 'muted' }, 'Nothing has happened to it yet.')
       : h(
           'table',
           { id: 'history' },
-          h('thead', {}, h('tr', {}, ['When', 'Action', 'Import'].map((t) => h('th', {}, t)))),
-          h('tbody', {}, history.map((a) => h('tr', {}, h('td', {}, when(a.createdAt)), h('td', {}, a.action), h('td', { class: 'muted' }, a.importId)))),
+          h('thead', {}, h('tr', {}, ['When', 'Action', 'By', 'Changes', 'Import'].map((t) => h('th', {}, t)))),
+          h(
+            'tbody',
+            {},
+            history.map((a) =>
+              h(
+                'tr',
+                { dataset: { action: a.action } },
+                h('td', {}, when(a.createdAt)),
+                h('td', {}, a.action),
+                h('td', {}, a.actor ? a.actor.name : 'sync'),
+                h('td', {}, Object.entries(a.changes ?? {}).map(([field, c]) => `${field}: ${JSON.stringify(c.from)} → ${JSON.stringify(c.to)}`).join(', ')),
+                h('td', { class: 'muted' }, a.importId ?? '—'),
+              ),
+            ),
+          ),
         ),
   );
 }

@@ -172,7 +172,9 @@ test('an operator adds a connector, discovers, maps, syncs, triages, and the tri
   await page.goto(`${stack.api.url}/ui/#/findings/${findingId}`);
   await page.locator('#finding-status', { hasText: 'false positive' }).waitFor();
   expect(await page.isChecked('#triage-falsePositive')).toBe(true);
-  await waitForCount(page.locator('#history tbody tr'), 2, 'history entries (created, then untouched)');
+  await waitForCount(page.locator('#history tbody tr'), 3, 'history entries (created, triaged, untouched)');
+  expect(await page.locator('#history tbody tr').evaluateAll((rows) => rows.map((row) => row.getAttribute('data-action')))).toEqual(['created', 'triaged', 'untouched']);
+  await expect(page.locator('#history tr[data-action="triaged"]').textContent()).resolves.toContain('falsePositive: false → true');
   await screenshot(page, 'finding-history');
   expect((await stack.call('GET', `/api/v1/findings/${findingId}`)).body).toMatchObject({ falsePositive: true, active: false });
   const falsePositives = await stack.call('GET', `/api/v1/findings?connectorId=${connectorId}&falsePositive=true`);

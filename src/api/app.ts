@@ -12,6 +12,7 @@ import { swaggerUi } from './docs.js';
 import { ApiError, errorMiddleware, validationFailed } from './errors.js';
 import { refuseIllFormedStrings } from './input.js';
 import { openApiDocument } from './openapi.js';
+import { operatorPage } from './operator-page.js';
 import { defineRoute, type Route } from './route-table.js';
 import { catalogRoutes } from './routes/catalog.js';
 import { connectorRoutes } from './routes/connectors.js';
@@ -147,7 +148,7 @@ export function apiRoutes(deps: ApiDeps, health: ReturnType<typeof healthRoutes>
 
 /**
  * The HTTP API (SPEC §6) as an Express app, built from its dependencies only. Every request runs in its
- * own MikroORM RequestContext; every route but health and the OpenAPI document needs an API token with
+ * own MikroORM RequestContext; every route but health, the OpenAPI document and the operator page's static files needs an API token with
  * the route's scope, checked before the body is read; every change is written to the audit log; params,
  * query and body are validated with zod; one error middleware answers `{ error: { code, message,
  * details } }` and never a stack trace or a secret.
@@ -187,6 +188,7 @@ export function createApp(deps: ApiDeps): ApiApp {
       throw new ApiError(405, 'METHOD_NOT_ALLOWED', `use ${allow}`);
     });
   }
+  app.use(operatorPage());
   app.use(() => {
     throw new ApiError(404, 'NOT_FOUND', 'no such route');
   });

@@ -139,6 +139,30 @@ describe('validation and errors', () => {
   });
 });
 
+describe('operator page', () => {
+  test('/ redirects to /ui/, whose static files need no token and carry a strict Content-Security-Policy', async () => {
+    const root = await fetch(`${api.url}/`, { redirect: 'manual' });
+    expect(root.status).toBe(302);
+    expect(root.headers.get('location')).toBe('/ui/');
+    const page = await fetch(`${api.url}/ui/`);
+    expect(page.status).toBe(200);
+    expect(page.headers.get('content-type')).toMatch(/^text\/html/);
+    const csp = page.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("default-src 'none'");
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).not.toMatch(/unsafe-(inline|eval)/);
+    const html = await page.text();
+    expect(html).toContain('<script type="module" src="app.js"></script>');
+    expect(html).not.toMatch(/<script>|\son[a-z]+=/);
+    const script = await fetch(`${api.url}/ui/app.js`);
+    expect(script.headers.get('content-type')).toMatch(/javascript/);
+    expect(await script.text()).not.toMatch(/\.(innerHTML|outerHTML)\s*=|insertAdjacentHTML|document\.write/);
+    const missing = await api.call('GET', '/ui/no-such-file.js', { token: null });
+    expect(missing.status).toBe(404);
+    expect(missing.body.error.code).toBe('NOT_FOUND');
+  });
+});
+
 describe('tools', () => {
   test('lists each connector type with its settings JSON Schema and matching', async () => {
     const res = await api.call('GET', '/api/v1/tools');
@@ -199,6 +223,7 @@ describe('OpenAPI document', () => {
       'PATCH /api/v1/findings/{id}',
       'GET /api/v1/findings/{id}/history',
       'GET /api/v1/tokens',
+      'GET /api/v1/tokens/self',
       'POST /api/v1/tokens',
       'DELETE /api/v1/tokens/{id}',
       'GET /api/v1/audit',

@@ -64,6 +64,7 @@ const EXPECTED_SCOPES: Record<string, TokenScope | 'public'> = {
   'PATCH /api/v1/findings/:id': 'operate',
   'GET /api/v1/findings/:id/history': 'read',
   'GET /api/v1/tokens': 'admin',
+  'GET /api/v1/tokens/self': 'read',
   'POST /api/v1/tokens': 'admin',
   'DELETE /api/v1/tokens/:id': 'admin',
   'GET /api/v1/audit': 'admin',
@@ -130,6 +131,11 @@ describe('tokens', () => {
 
     expect((await api.call('GET', '/api/v1/findings', { token })).status).toBe(200);
     expect((await api.call('GET', '/api/v1/tokens', { token })).status).toBe(403);
+    // Any token may learn its own scope (the web page shows only the buttons it allows), never its value.
+    const self = await api.call('GET', '/api/v1/tokens/self', { token });
+    expect(self.status).toBe(200);
+    expect(self.body).toMatchObject({ id: created.body.id, name: 'ci pipeline', scope: 'operate' });
+    expect(self.text).not.toContain(token);
 
     const listed = await api.call('GET', '/api/v1/tokens');
     expect(listed.status).toBe(200);

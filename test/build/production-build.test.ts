@@ -42,6 +42,7 @@ async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 
 beforeAll(async () => {
   await run('npm', ['run', '-s', 'build'], { cwd: process.cwd() });
   expect(existsSync('dist/workflow-bundle.js')).toBe(true);
+  expect(existsSync('dist/ui/index.html')).toBe(true);
 
   const databaseUrl = new URL(process.env.VULNSYNC_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres');
   databaseUrl.pathname = `/${databaseName}`;
@@ -137,6 +138,9 @@ describe('the production build', () => {
     const sdk = await fetch(`${sdkMetricsUrl}/metrics`);
     expect(sdk.status).toBe(200);
     expect(await sdk.text()).toMatch(/^temporal_\w+/m);
+    // The compiled API serves the operator page from dist/ui/ (an image holds dist/, not src/).
+    const page = await fetch(`${apiUrl}/ui/app.js`);
+    expect({ status: page.status, type: page.headers.get('content-type') }).toEqual({ status: 200, type: expect.stringMatching(/javascript/) });
     const apiMetrics = await scrape(`${apiUrl}/metrics`);
     expect(sampleValue(apiMetrics, 'vulnsync_sync_findings_sum', { action: 'created' })).toBe(2);
   }, 60_000);

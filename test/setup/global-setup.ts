@@ -27,17 +27,21 @@ export default async function globalSetup(): Promise<void> {
   const databaseUrl = process.env.VULNSYNC_TEST_DATABASE_URL ?? DEFAULT_TEST_DATABASE_URL;
   const cliPath = await ensureTemporalCli();
   await ensurePostgres(databaseUrl);
+  // The Web UI only when screenshots are asked for (the playbook's pictures of it); tests never need it.
+  const withUi = process.env.VULNSYNC_UI_SCREENSHOTS === '1';
   const server = await startTemporalDevServer({
     cliPath,
     ip: '127.0.0.1',
     port: 0,
-    headless: true,
+    headless: !withUi,
+    uiPort: withUi ? 0 : undefined,
     searchAttributes: { ...VULNSYNC_SEARCH_ATTRIBUTES },
     logLevel: 'error',
   });
   (globalThis as Record<symbol, unknown>)[Symbol.for('vulnsync.test.temporal')] = server;
   process.env.VULNSYNC_TEST_DATABASE_URL = databaseUrl;
   process.env.VULNSYNC_TEST_TEMPORAL_ADDRESS = server.address;
+  if (server.uiUrl) process.env.VULNSYNC_TEST_TEMPORAL_UI_URL = server.uiUrl;
   process.env.TEMPORAL_ADDRESS = server.address;
   process.env.TEMPORAL_NAMESPACE = 'default';
 }

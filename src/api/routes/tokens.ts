@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { callerOf } from '../auth.js';
 import { ApiToken } from '../../db/entities.js';
 import { TOKEN_SCOPES } from '../../domain.js';
 import { notFound } from '../errors.js';
@@ -27,6 +28,22 @@ const createBody = z.strictObject({
 /** The routes of API tokens (admin only): list them without their secret, create one (answered once), revoke one. */
 export function tokenRoutes(): Route[] {
   return [
+    defineRoute({
+      method: 'get',
+      path: '/api/v1/tokens/self',
+      operationId: 'getOwnToken',
+      scope: 'read',
+      tag: 'Tokens',
+      summary: 'The token this request was made with (never its value): what it may do, so a client shows only that',
+      responses: { 200: { description: 'the calling token', schema: apiTokenView } },
+      async handle({ res, em }) {
+        const caller = callerOf(res);
+        const token = caller ? await em.findOne(ApiToken, { id: caller.id }) : null;
+        if (!token) throw notFound('token', caller?.id ?? 'self');
+        return { status: 200, body: toApiTokenView(token) };
+      },
+    }),
+
     defineRoute({
       method: 'get',
       path: '/api/v1/tokens',

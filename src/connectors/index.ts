@@ -49,3 +49,8 @@ export function connectorFor(tool: string, registry: ToolRegistry = connectors):
   if (!connector) throw new ConnectorError('CONFIG_INVALID', `this server has no connector for the tool "${tool}"`);
   return connector;
 }
+
+/** A tool as a person knows it (`Dependency-Track`), for run summaries; the id for a tool this server lacks. */
+export function toolDisplayName(tool: string): string {
+  return isToolName(tool) ? connectors[tool].displayName : tool;
+}

@@ -1,6 +1,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Operation, type Connector, type ToolRecord } from '../db/entities.js';
+import { toolDisplayName } from '../connectors/index.js';
+import { Operation, Product, type Connector, type ToolRecord } from '../db/entities.js';
 import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
 import { connectorDiscoverWorkflowId, manualConnectorSyncWorkflowId, recordSyncWorkflowId } from '../workflow-ids.js';
 import type { ConnectorDiscoverInput } from '../workflows/connector-discover.js';
@@ -151,7 +152,7 @@ export function createRunStarter(deps: RunStarterDeps) {
           taskQueue,
           args: [input],
           typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
-          staticSummary: `Manual sync of ${connector.tool} connector "${connector.label}"`,
+          staticSummary: `Manual sync of ${toolDisplayName(connector.tool)} connector "${connector.label}"`,
         }),
       );
     },
@@ -177,6 +178,8 @@ export function createRunStarter(deps: RunStarterDeps) {
         return newOperation(tx, { connector: connector.id, record: record.id, type: 'sync', workflowId: () => workflowId });
       });
       if ('attached' in op) return op;
+      const product = record.productId ? await em.findOne(Product, { id: record.productId }, { fields: ['name'] }) : null;
+      const into = product ? ` into product "${product.name}"` : '';
       const input: RecordSyncInput = { connectorId: connector.id, recordId: record.id, trigger: 'manual', operationId: op.id };
       try {
         return await startRun(em, op, () =>
@@ -189,7 +192,7 @@ export function createRunStarter(deps: RunStarterDeps) {
               { key: RecordIdKey, value: record.id },
               ...(record.productId ? [{ key: ProductIdKey, value: record.productId }] : []),
             ],
-            staticSummary: `Manual sync of record "${record.name}" (${connector.tool} connector "${connector.label}")`,
+            staticSummary: `Manual sync of ${toolDisplayName(connector.tool)} record "${record.name}"${into} (connector "${connector.label}")`,
           }),
         );
       } catch (err) {
@@ -210,7 +213,7 @@ export function createRunStarter(deps: RunStarterDeps) {
           taskQueue,
           args: [input],
           typedSearchAttributes: connectorRunAttributes(connector, 'manual'),
-          staticSummary: `Discover the projects of ${connector.tool} connector "${connector.label}"`,
+          staticSummary: `Discover the projects of ${toolDisplayName(connector.tool)} connector "${connector.label}"`,
         }),
       );
     },

@@ -1,3 +1,4 @@
+import { toolDisplayName } from '../connectors/index.js';
 import { ScheduleNotFoundError, ScheduleOverlapPolicy, type Client, type ScheduleDescription, type ScheduleOptions } from '@temporalio/client';
 import type { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
@@ -37,7 +38,7 @@ export function connectorScheduleOptions(connector: ScheduledConnector, settings
       taskQueue: settings.taskQueue,
       args: [input],
       typedSearchAttributes: connectorRunAttributes(connector, 'scheduled'),
-      staticSummary: `Scheduled sync of ${connector.tool} connector "${connector.label}"`,
+      staticSummary: `Scheduled sync of ${toolDisplayName(connector.tool)} connector "${connector.label}"`,
     },
     policies: { overlap: ScheduleOverlapPolicy.SKIP, catchupWindow: settings.catchupWindow ?? '1h' },
     state: { paused: !connector.enabled, note: connector.enabled ? undefined : DISABLED_NOTE },

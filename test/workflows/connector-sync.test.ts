@@ -59,6 +59,19 @@ describe('connectorSync', () => {
     const [record] = (await stack.call('GET', `/api/v1/records?connectorId=${connectorId}&limit=1`)).body.items;
     const child = await stack.temporal.client.workflow.getHandle(`sync/${connectorId}/${record.id}`).describe();
     expect(await child.staticSummary()).toBe(`Sync Dependency-Track record "${record.name}" into product "${record.productName}" (connector "batches", manual)`);
+
+    // So are the runs the API starts: a connector sync, a record sync and a discovery.
+    const summaryOf = async (path: string) => {
+      const started = await stack.call('POST', path);
+      expect(started.status).toBe(202);
+      await stack.waitForOperation(started.body.operationId);
+      return stack.temporal.client.workflow.getHandle(started.body.workflowId, started.body.runId).describe().then((d) => d.staticSummary());
+    };
+    expect(await summaryOf(`/api/v1/connectors/${connectorId}/sync`)).toBe('Manual sync of Dependency-Track connector "batches"');
+    expect(await summaryOf(`/api/v1/records/${record.id}/sync`)).toBe(
+      `Manual sync of Dependency-Track record "${record.name}" into product "${record.productName}" (connector "batches")`,
+    );
+    expect(await summaryOf(`/api/v1/connectors/${connectorId}/discover`)).toBe('Discover the projects of Dependency-Track connector "batches"');
   });
 
   it('one sync per connector: a scheduled run and a manual request at the same moment make one sync, the other defers', async () => {

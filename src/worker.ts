@@ -41,6 +41,21 @@ async function workflowCode(bundlePath: string | undefined, logger: Logger): Pro
 }
 
 const SWEEP_EVERY_MS = 60 * 60_000;
+const TOOL_CALLS_EVERY_MS = 15_000;
+
+/** Adds the tool calls counted meanwhile to PostgreSQL every few seconds; a failed write is tried again at the next. */
+function recordToolCallsEvery(pool: pg.Pool, metrics: WorkerMetrics, logger: Logger): { stop(): Promise<void> } {
+  const flush = () =>
+    metrics.toolCallTally.flush(pool).catch((err: unknown) => logger.warn({ err: err instanceof Error ? err.message : String(err) }, 'recording tool API calls failed'));
+  const timer = setInterval(() => void flush(), TOOL_CALLS_EVERY_MS);
+  timer.unref();
+  return {
+    async stop() {
+      clearInterval(timer);
+      await flush();
+    },
+  };
+}
 
 /** Sweeps old fetches now and then every hour; a failed sweep is logged and tried again at the next. */
 function sweepFetchesEvery(pool: pg.Pool, retentionMs: number, logger: Logger): NodeJS.Timeout {
@@ -62,6 +77,8 @@ export interface StartedWorker {
   run: Promise<void>;
   /** Settles once the schedules are reconciled (or the worker stopped first). */
   schedulesReconciled: Promise<void>;
+  /** Writes the tool API calls counted so far to PostgreSQL now (they are written every 15 s anyway). */
+  recordToolCalls(): Promise<void>;
   shutdown(): Promise<void>;
 }
 
@@ -123,9 +140,11 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const reconciling = new AbortController();
   const reconciled = reconcileSchedulesUntilDone(client, orm, { taskQueue: config.VULNSYNC_TASK_QUEUE }, logger, reconciling.signal);
   const sweeping = sweepFetchesEvery(pool, config.VULNSYNC_FETCH_RETENTION_HOURS * 3_600_000, logger);
+  const recordingToolCalls = recordToolCallsEvery(pool, metrics, logger);
   const running = worker;
   const run = running.run().finally(async () => {
     clearInterval(sweeping);
+    await recordingToolCalls.stop();
     await health?.close();
     reconciling.abort();
     await reconciled;
@@ -143,6 +162,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     healthUrl: health?.url ?? null,
     run,
     schedulesReconciled: reconciled,
+    recordToolCalls: () => metrics.toolCallTally.flush(pool),
     async shutdown() {
       running.shutdown();
       await run;

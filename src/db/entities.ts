@@ -340,6 +340,20 @@ export const AuditEvent = defineEntity({
 });
 export type AuditEvent = InferEntity<typeof AuditEvent>;
 
+/**
+ * Requests the workers sent to each tool's API, by error type ('' for answered ones), added up by every
+ * worker every few seconds: the API's /metrics reports them for all workers, and they survive restarts.
+ */
+export const ToolApiCall = defineEntity({
+  name: 'ToolApiCall',
+  properties: {
+    tool: p.string().length(64).primary(),
+    errorType: p.string().length(32).primary(),
+    calls: p.bigint('number'),
+  },
+});
+export type ToolApiCall = InferEntity<typeof ToolApiCall>;
+
 export const entities = [
   Product,
   Engagement,
@@ -354,4 +368,5 @@ export const entities = [
   FindingAction,
   ApiToken,
   AuditEvent,
+  ToolApiCall,
 ];

@@ -1,5 +1,5 @@
 import type { MikroORM } from '@mikro-orm/postgresql';
-import { Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from 'prom-client';
 import { FINDING_ACTIONS, OPERATION_STATUSES, OPERATION_TYPES } from '../domain.js';
 
 /** How long one reading of PostgreSQL serves scrapes: a scrape storm costs one set of queries per period. */
@@ -16,6 +16,7 @@ interface Snapshot {
   operations: { type: string; status: string; n: number }[];
   durations: { type: string; status: string; duration_ms: number }[];
   imports: Record<(typeof FINDING_ACTIONS)[number], number>[];
+  toolCalls: { tool: string; error_type: string; calls: string }[];
 }
 
 async function readSnapshot(orm: MikroORM): Promise<Snapshot> {
@@ -35,7 +36,8 @@ async function readSnapshot(orm: MikroORM): Promise<Snapshot> {
       `select ${FINDING_ACTIONS.map((a) => `"${a}"`).join(', ')} from finding_import
        where created_at > now() - interval '${RECENT_WINDOW}' order by created_at desc limit ${RECENT_LIMIT}`,
     );
-    return { records, operations, durations, imports };
+    const toolCalls = await em.execute<Snapshot['toolCalls']>('select tool, error_type, calls from tool_api_call');
+    return { records, operations, durations, imports, toolCalls };
   });
 }
 
@@ -109,6 +111,28 @@ export function applicationMetrics(orm: MikroORM): Registry {
       const { imports } = await snapshot();
       this.reset();
       for (const counts of imports) for (const action of FINDING_ACTIONS) this.observe({ action }, counts[action]);
+    },
+  });
+  new Counter({
+    name: 'vulnsync_tool_api_requests_total',
+    help: "Requests every worker sent to a tool's API (each retry counts), by tool; written by the workers every 15 s",
+    labelNames: ['tool'] as const,
+    registers: [registry],
+    async collect() {
+      const { toolCalls } = await snapshot();
+      this.reset();
+      for (const { tool, calls } of toolCalls) this.inc({ tool }, Number(calls));
+    },
+  });
+  new Counter({
+    name: 'vulnsync_tool_api_request_errors_total',
+    help: "Requests to a tool's API that failed, by tool and error type (AUTH_REJECTED, RATE_LIMITED, TOOL_UNAVAILABLE, ...)",
+    labelNames: ['tool', 'type'] as const,
+    registers: [registry],
+    async collect() {
+      const { toolCalls } = await snapshot();
+      this.reset();
+      for (const { tool, error_type: type, calls } of toolCalls) if (type) this.inc({ tool, type }, Number(calls));
     },
   });
   return registry;

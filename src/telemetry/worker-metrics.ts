@@ -3,6 +3,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import type { ErrorType } from '../errors.js';
+import { ToolCallTally } from './tool-call-tally.js';
 
 /**
  * What only the worker process sees, counted in its own registry (one per worker, so several workers in
@@ -11,6 +12,8 @@ import type { ErrorType } from '../errors.js';
  */
 export class WorkerMetrics {
   readonly registry = new Registry();
+  /** The same tool calls, kept for PostgreSQL (the API's /metrics reports every worker's). */
+  readonly toolCallTally = new ToolCallTally();
   private readonly toolCalls = new Counter({
     name: 'vulnsync_tool_api_calls_total',
     help: 'Requests sent to a tool API (each retry counts), by tool',
@@ -44,6 +47,7 @@ export class WorkerMetrics {
   toolCall(tool: string, errorType: ErrorType | null): void {
     this.toolCalls.inc({ tool });
     if (errorType) this.toolErrors.inc({ tool, type: errorType });
+    this.toolCallTally.add(tool, errorType);
   }
 
   fetched(tool: string, findings: number): void {

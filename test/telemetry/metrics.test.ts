@@ -27,12 +27,20 @@ describe('metrics after a real sync', () => {
     // One findings request is answered 503 and retried: one call more, and one TOOL_UNAVAILABLE error.
     tool.inject({ match: '/api/v1/finding/project/', times: 1, respond: { status: 503, headers: { 'Retry-After': '0' }, body: { error: 'busy' } } });
     const requestsBefore = tool.state.requests.length;
+    // The tally is kept in PostgreSQL, which the other tests of this run share.
+    const [tally] = await stack.orm.em.fork().execute<{ calls: string; unavailable: string }[]>(
+      `select coalesce(sum(calls), 0) as calls, coalesce(sum(calls) filter (where error_type = 'TOOL_UNAVAILABLE'), 0) as unavailable
+       from tool_api_call where tool = 'dependency_track'`,
+    );
+    const [toolCallsBefore, unavailableBefore] = [Number(tally!.calls), Number(tally!.unavailable)];
     const started = await stack.call('POST', `/api/v1/connectors/${created.body.id}/sync`);
     expect(started.status).toBe(202);
     const op = await stack.waitForOperation(started.body.operationId, 60_000);
     expect({ status: op.status, created: op.summary.created }).toEqual({ status: 'succeeded', created: 5 });
     const toolRequests = tool.state.requests.length - requestsBefore;
 
+    // The workers add up their tool calls in PostgreSQL every 15 s; the API reports every worker's from there.
+    await stack.worker.recordToolCalls();
     const api = await scrape(`${stack.api.url}/metrics`);
     expect({
       goodRecords: sampleValue(api, 'vulnsync_records', { tool: 'dependency_track', state: 'good' }),
@@ -63,6 +71,10 @@ describe('metrics after a real sync', () => {
       importsWithOneOrNoneCreated: 0,
       syncDurations: 1,
     });
+    expect({
+      calls: sampleValue(api, 'vulnsync_tool_api_requests_total', { tool: 'dependency_track' }),
+      unavailable: sampleValue(api, 'vulnsync_tool_api_request_errors_total', { tool: 'dependency_track', type: 'TOOL_UNAVAILABLE' }),
+    }).toEqual({ calls: toolRequests + toolCallsBefore, unavailable: 1 + unavailableBefore });
     expect(sampleValue(api, 'vulnsync_operation_duration_seconds_sum', { type: 'sync', status: 'succeeded' })).toBeCloseTo(op.durationMs / 1000, 3);
 
     expect(stack.worker.healthUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);

@@ -89,9 +89,11 @@ export async function runDemo(ctx: DemoContext): Promise<DemoOutcome[]> {
   }
 
   ctx.log('look around:');
+  ctx.log(`  operator page ${ctx.apiUrl}/ui/ (sign in with the API token)`);
   ctx.log(`  API token     ${token}`);
   ctx.log(`  findings      curl -H "Authorization: Bearer ${token}" ${ctx.apiUrl}/api/v1/findings`);
   ctx.log(`  operations    curl -H "Authorization: Bearer ${token}" ${ctx.apiUrl}/api/v1/operations`);
-  ctx.log(`  API document  ${ctx.apiUrl}/api/v1/openapi.json`);
+  ctx.log(`  API document  ${ctx.apiUrl}/api/v1/openapi.json (Swagger UI: ${ctx.apiUrl}/api/v1/docs/)`);
+  ctx.log(`  metrics       ${ctx.apiUrl}/metrics`);
   return outcomes;
 }

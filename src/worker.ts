@@ -2,7 +2,12 @@
  * The worker process: the only place that wires the worker's dependencies. Migrations run explicitly
  * (`npm run migrate`); the worker refuses to start on an outdated schema rather than migrate it.
  */
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -16,7 +21,17 @@ import { sweepFetches } from './reimport/staging.js';
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileSchedulesUntilDone } from './temporal/schedules.js';
 
-export const workflowsPath = fileURLToPath(new URL('./workflows/index.ts', import.meta.url));
+import { workflowsPath } from './bundle-workflows.js';
+
+export { workflowsPath };
+
+/** The workflows bundled by a child process (src/bundle-workflows.ts) into a temporary directory. */
+async function bundleInChild(): Promise<{ codePath: string; dir: string }> {
+  const dir = await mkdtemp(join(tmpdir(), 'vulnsync-workflows-'));
+  const codePath = join(dir, 'workflows.js');
+  await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url)), codePath]);
+  return { codePath, dir };
+}
 
 const SWEEP_EVERY_MS = 60 * 60_000;
 
@@ -42,9 +57,11 @@ export interface StartedWorker {
 }
 
 /** Builds and starts a worker from the environment; resolves once it is polling. */
-export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
+export async function startWorker(env: NodeJS.ProcessEnv = process.env, options: { bundleInChild?: boolean } = {}): Promise<StartedWorker> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, 'vulnsync-worker');
+  // Bundling in-process costs the worker ~100 MB of RSS it never gives back (bench/fanout.ts measures the peak).
+  const bundle = options.bundleInChild ? await bundleInChild() : null;
   const orm = await openDatabase(config.DATABASE_URL, { poolSize: config.VULNSYNC_DB_POOL_SIZE });
   const pending = await orm.migrator.getPending();
   if (pending.length > 0) {
@@ -54,6 +71,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const { client, connection: clientConnection } = await connectClient(env);
   const { connection, namespace } = await connectWorker(env);
   const slots = config.VULNSYNC_ACTIVITY_SLOTS;
+  // Each record of a connector sync runs one activity at a time, and its reimport holds one ORM connection.
+  const workerWindow = Math.min(slots, config.VULNSYNC_DB_POOL_SIZE);
   const pool = openPool(config.DATABASE_URL, config.VULNSYNC_STAGING_POOL_SIZE ?? Math.min(slots, 10), (err) =>
     logger.warn({ err: err.message }, 'a staging connection to PostgreSQL failed; it is replaced'),
   );
@@ -61,7 +80,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     connection,
     namespace,
     taskQueue: config.VULNSYNC_TASK_QUEUE,
-    workflowsPath,
+    ...(bundle ? { workflowBundle: { codePath: bundle.codePath } } : { workflowsPath }),
     activities: createActivities({
       orm,
       pool,
@@ -70,6 +89,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
       logger,
       temporal: client,
       maxToolWaitMs: config.VULNSYNC_MAX_TOOL_WAIT_SECONDS * 1000,
+      workerWindow,
     }),
     maxConcurrentActivityTaskExecutions: slots,
   });
@@ -86,6 +106,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     await clientConnection.close();
     await pool.end();
     await orm.close();
+    if (bundle) await rm(bundle.dir, { recursive: true, force: true });
   });
   logger.info({ taskQueue: config.VULNSYNC_TASK_QUEUE, namespace }, 'worker started');
   return {
@@ -101,7 +122,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    const started = await startWorker();
+    const started = await startWorker(process.env, { bundleInChild: true });
     const stop = () => void started.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

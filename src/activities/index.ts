@@ -31,6 +31,16 @@ export interface ActivityDeps {
   outbound?: Outbound;
   /** Which connector implements a tool (tests may swap in their own registry). */
   connectorFor?: (tool: string) => ToolConnector<any>;
+  /** Record syncs this worker can run at once (its activity slots and connections); see `syncWindow`. */
+  workerWindow?: number;
+}
+
+/**
+ * The default window of a connector sync: as many records at once as the worker can run (each record runs one
+ * activity at a time, and a reimport holds one connection) and the tool takes without tripping its rate limit.
+ */
+export function syncWindow(workerWindow: number, tool: Pick<ToolConnector, 'concurrentFetches'>): number {
+  return Math.max(1, Math.min(workerWindow, tool.concurrentFetches ?? workerWindow));
 }
 
 export interface StartOperationInput {
@@ -58,6 +68,8 @@ export interface DiscoverRecordsResult extends ReconcileResult {
   /** How people know the connector, for run summaries in the Temporal UI. */
   toolName: string;
   connectorLabel: string;
+  /** How many records this worker and the tool take at once (`syncWindow`); the connector sync's default window. */
+  window?: number;
 }
 
 export interface ListSyncableRecordsInput {
@@ -97,11 +109,18 @@ export interface FetchFindingsInput {
   connectorId: string;
   recordId: string;
   operationId: string | null;
+  /**
+   * Check the Record can sync and make sure its Test exists first (what `prepareRecordSync` does), answering
+   * `prepared`: one activity instead of two per record. A record that cannot sync is not fetched.
+   */
+  prepare?: boolean;
 }
 export interface FetchFindingsResult {
   fetchId: string;
   items: number;
   pages: number;
+  /** Set when the input asked to prepare. */
+  prepared?: PrepareRecordSyncResult;
 }
 
 export interface ApplyReimportInput {
@@ -109,6 +128,8 @@ export interface ApplyReimportInput {
   connectorId: string;
   testId: string;
   operationId: string | null;
+  /** Record the sync's success on this Record once applied (what `recordSyncOutcome` does), saving an activity per record. */
+  recordId?: string | null;
 }
 export interface ApplyReimportResult {
   importId: string;
@@ -180,7 +201,9 @@ async function* asOnePage(records: AsyncIterable<DiscoveredRecord>): AsyncIterab
 export function createActivityGroups(deps: ActivityDeps) {
   const toolConnector = deps.connectorFor ?? connectorFor;
 
-  async function connectorWithConfig(em: ReturnType<MikroORM['em']['fork']>, connectorId: string) {
+  type ForkedEm = ReturnType<MikroORM['em']['fork']>;
+
+  async function connectorWithConfig(em: ForkedEm, connectorId: string) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
     try {
       const { tool: plugin, config } = openConnector(connector, deps.secrets, toolConnector);
@@ -301,7 +324,8 @@ export function createActivityGroups(deps: ActivityDeps) {
         Context.current().heartbeat(progress);
       }
       const missing = await markMissing(em, connector.id, startedAt);
-      return { ...progress.counts, missing, tool: connector.tool, toolName: plugin.displayName, connectorLabel: connector.label };
+      const window = deps.workerWindow ? syncWindow(deps.workerWindow, plugin) : undefined;
+      return { ...progress.counts, missing, tool: connector.tool, toolName: plugin.displayName, connectorLabel: connector.label, window };
     },
 
     /** A page of the connector's syncable (mapped, `good`) Records, in id order. */
@@ -317,19 +341,8 @@ export function createActivityGroups(deps: ActivityDeps) {
     },
 
     /** Checks the Record can sync and makes sure its Test exists. */
-    async prepareRecordSync(input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
-      const em = deps.orm.em.fork();
-      const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector', 'product'] });
-      if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
-      const connector = record.connector;
-      const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };
-      if (!connector.enabled) return { ...base, syncable: false, reason: 'the connector is disabled', productId: null, testId: null };
-      if (record.state !== 'good' || !record.product) {
-        return { ...base, syncable: false, reason: `the record is ${record.state === 'good' ? 'not mapped' : record.state}`, productId: null, testId: null };
-      }
-      const product = record.product;
-      const test = await testFor(em, product, connector, toolConnector(connector.tool).displayName);
-      return { ...base, syncable: true, productId: product.id, testId: test.id };
+    prepareRecordSync(input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
+      return prepareSync(deps.orm.em.fork(), input);
     },
 
     /**
@@ -338,48 +351,11 @@ export function createActivityGroups(deps: ActivityDeps) {
      */
     async fetchFindings(input: FetchFindingsInput): Promise<FetchFindingsResult> {
       const em = deps.orm.em.fork();
-      const record = await em.findOneOrFail(ToolRecord, { id: input.recordId });
-      await em.execute(
-        `insert into sync_fetch (id, record_id, operation_id, status, pages, item_count, created_at)
-         values (?, ?, ?, 'fetching', 0, 0, now()) on conflict (id) do nothing`,
-        [input.fetchId, input.recordId, input.operationId],
-      );
-      let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
-      if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
-
-      const { plugin, config } = await connectorWithConfig(em, input.connectorId);
-      if (fetch.pages > 0 && (isRestartCursor(fetch.cursor) || !(await stagedPagesIntact(deps.pool, fetch)))) {
-        // The source cannot resume mid-way, or pages an earlier attempt committed are gone: what it staged is
-        // discarded and the fetch starts over.
-        await discardStagedPages(deps.pool, input.fetchId);
-        fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
-      }
-      const resumeFrom = fetch.pages > 0 ? ((fetch.cursor as Record<string, unknown> | null) ?? null) : null;
-      const finished = fetch.pages > 0 && resumeFrom === null;
-      if (!finished) {
-        const stager = createPageStager(deps.pool, {
-          fetchId: input.fetchId,
-          firstPage: fetch.pages,
-          hashFields: plugin.hashFields,
-          rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
-        });
-        const ctx = connectorContext();
-        const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
-        try {
-          await callTool(async () => {
-            for await (const result of plugin.fetchFindings(config, recordRef, resumeFrom, ctx)) {
-              await stager.stage(result.findings, result.cursor);
-              Context.current().heartbeat({ pages: stager.pagesStarted });
-            }
-            await stager.flush();
-          });
-        } finally {
-          await stager.close();
-        }
-      }
-      await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
-      fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
-      return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+      if (!input.prepare) return fetchIntoStaging(em, input);
+      // Preparing again on a retry is harmless: it only reads, and finds the Test it made.
+      const prepared = await prepareSync(em, input);
+      if (!prepared.syncable || !prepared.testId) return { fetchId: input.fetchId, items: 0, pages: 0, prepared };
+      return { ...(await fetchIntoStaging(em.fork(), input)), prepared };
     },
 
     /**
@@ -407,20 +383,85 @@ export function createActivityGroups(deps: ActivityDeps) {
           nonRetryable: true,
         });
       }
+      if (input.recordId) await noteSyncOutcome(em, { recordId: input.recordId, status: 'succeeded' });
       return { importId: result.importId, counts: result.counts, alreadyApplied: result.alreadyApplied };
     },
 
     /** Records the outcome of a record's sync on the Record; a record the tool no longer has becomes `missing`. */
-    async recordSyncOutcome(input: RecordSyncOutcomeInput): Promise<void> {
-      const em = deps.orm.em.fork();
-      const record = await em.findOne(ToolRecord, { id: input.recordId });
-      if (!record) return;
-      record.lastSyncAt = new Date();
-      record.lastSyncStatus = input.status;
-      if (input.errorType === 'RECORD_MISSING' && record.state === 'good') record.state = 'missing';
-      await em.flush();
+    recordSyncOutcome(input: RecordSyncOutcomeInput): Promise<void> {
+      return noteSyncOutcome(deps.orm.em.fork(), input);
     },
   };
+
+  async function prepareSync(em: ForkedEm, input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
+    const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector', 'product'] });
+    if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
+    const connector = record.connector;
+    const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };
+    if (!connector.enabled) return { ...base, syncable: false, reason: 'the connector is disabled', productId: null, testId: null };
+    if (record.state !== 'good' || !record.product) {
+      return { ...base, syncable: false, reason: `the record is ${record.state === 'good' ? 'not mapped' : record.state}`, productId: null, testId: null };
+    }
+    const product = record.product;
+    const test = await testFor(em, product, connector, toolConnector(connector.tool).displayName);
+    return { ...base, syncable: true, productId: product.id, testId: test.id };
+  }
+
+  async function fetchIntoStaging(em: ForkedEm, input: FetchFindingsInput): Promise<FetchFindingsResult> {
+    const record = await em.findOneOrFail(ToolRecord, { id: input.recordId });
+    await em.execute(
+      `insert into sync_fetch (id, record_id, operation_id, status, pages, item_count, created_at)
+       values (?, ?, ?, 'fetching', 0, 0, now()) on conflict (id) do nothing`,
+      [input.fetchId, input.recordId, input.operationId],
+    );
+    let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
+    if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+
+    const { plugin, config } = await connectorWithConfig(em, input.connectorId);
+    if (fetch.pages > 0 && (isRestartCursor(fetch.cursor) || !(await stagedPagesIntact(deps.pool, fetch)))) {
+      // The source cannot resume mid-way, or pages an earlier attempt committed are gone: what it staged is
+      // discarded and the fetch starts over.
+      await discardStagedPages(deps.pool, input.fetchId);
+      fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
+    }
+    const resumeFrom = fetch.pages > 0 ? ((fetch.cursor as Record<string, unknown> | null) ?? null) : null;
+    const finished = fetch.pages > 0 && resumeFrom === null;
+    if (!finished) {
+      const stager = createPageStager(deps.pool, {
+        fetchId: input.fetchId,
+        firstPage: fetch.pages,
+        hashFields: plugin.hashFields,
+        rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
+      });
+      const ctx = connectorContext();
+      const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
+      try {
+        // Heartbeats only every few seconds (callTool), none per page: a heartbeat that reaches Temporal is a
+        // billed action, and a fetch of a few pages is over before the first is due.
+        await callTool(async () => {
+          for await (const result of plugin.fetchFindings(config, recordRef, resumeFrom, ctx)) {
+            await stager.stage(result.findings, result.cursor);
+          }
+          await stager.flush();
+        }, () => ({ pages: stager.pagesStarted }));
+      } finally {
+        await stager.close();
+      }
+    }
+    await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
+    fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
+    return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+  }
+
+  async function noteSyncOutcome(em: ForkedEm, input: RecordSyncOutcomeInput): Promise<void> {
+    const record = await em.findOne(ToolRecord, { id: input.recordId });
+    if (!record) return;
+    record.lastSyncAt = new Date();
+    record.lastSyncStatus = input.status;
+    if (input.errorType === 'RECORD_MISSING' && record.state === 'good') record.state = 'missing';
+    await em.flush();
+  }
+
   const { startOperation, finishOperation, listSyncableRecords, prepareRecordSync, recordSyncOutcome, discoverRecords, fetchFindings, applyReimport } =
     activities;
   return {

@@ -140,6 +140,11 @@ export interface ToolConnector<Settings = Record<string, unknown>> {
   readonly minSecretLength?: number;
   /** Fields hashed into `hash_code` for `hash_code` / `unique_id_or_hash` matching. */
   readonly hashFields: readonly HashField[];
+  /**
+   * The most records a connector sync fetches at once from this tool, from its documented rate limits; left out
+   * when the tool documents none (the worker's own capacity then sets the window).
+   */
+  readonly concurrentFetches?: number;
 
   /** One cheap authenticated call: resolves, or throws AUTH_REJECTED / CONFIG_INVALID / TOOL_UNAVAILABLE. */
   check(config: ConnectorConfig<Settings>, ctx: ConnectorContext): Promise<void>;

@@ -35,12 +35,17 @@ export interface ActivityDeps {
   workerWindow?: number;
 }
 
+/** A tool request's usual round trip, for turning a rate limit into requests in flight (Little's law). */
+const USUAL_REQUEST_SECONDS = 0.5;
+
 /**
  * The default window of a connector sync: as many records at once as the worker can run (each record runs one
- * activity at a time, and a reimport holds one connection) and the tool takes without tripping its rate limit.
+ * activity at a time, and a reimport holds one connection), and no more fetches in flight than the tool's rate
+ * limit sustains (requests a second × a request's round trip); a 429 beyond it is still waited out.
  */
-export function syncWindow(workerWindow: number, tool: Pick<ToolConnector, 'concurrentFetches'>): number {
-  return Math.max(1, Math.min(workerWindow, tool.concurrentFetches ?? workerWindow));
+export function syncWindow(workerWindow: number, tool: Pick<ToolConnector, 'requestsPerMinute'>): number {
+  const toolWindow = tool.requestsPerMinute ? Math.floor((tool.requestsPerMinute / 60) * USUAL_REQUEST_SECONDS) : workerWindow;
+  return Math.max(1, Math.min(workerWindow, toolWindow));
 }
 
 export interface StartOperationInput {

@@ -141,10 +141,10 @@ export interface ToolConnector<Settings = Record<string, unknown>> {
   /** Fields hashed into `hash_code` for `hash_code` / `unique_id_or_hash` matching. */
   readonly hashFields: readonly HashField[];
   /**
-   * The most records a connector sync fetches at once from this tool, from its documented rate limits; left out
-   * when the tool documents none (the worker's own capacity then sets the window).
+   * The requests a minute the tool's documented rate limit allows one token; it caps how many records a connector
+   * sync fetches at once (activities `syncWindow`). Left out when the tool documents none.
    */
-  readonly concurrentFetches?: number;
+  readonly requestsPerMinute?: number;
 
   /** One cheap authenticated call: resolves, or throws AUTH_REJECTED / CONFIG_INVALID / TOOL_UNAVAILABLE. */
   check(config: ConnectorConfig<Settings>, ctx: ConnectorContext): Promise<void>;

@@ -69,6 +69,7 @@ export function declarativeConnector<Settings, RecordItem, FindingItem>(
     hashFields: definition.hashFields,
     limits,
     minSecretLength: definition.minSecretLength,
+    requestsPerMinute: definition.requestsPerMinute,
 
     async check(config, ctx) {
       const { http, settings } = open(config);

@@ -97,7 +97,9 @@ async function concurrentSyncs(stack: ChaosStack): Promise<string> {
 }
 
 async function main() {
-  const stack = await ChaosStack.start({ syncConcurrency: null, env: { LOG_LEVEL: 'warn' }, log: (line) => console.log(`  ${line}`) });
+  const stack = await ChaosStack.start({ syncConcurrency: null, log: (line) => console.log(`  ${line}`) });
+  // Ctrl-C still stops the worker, the API, the Temporal server and drops the database.
+  process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
   let rows: Load[] = [];
   let syncs = '';
   let findings = 0;

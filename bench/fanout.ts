@@ -226,6 +226,8 @@ const perRecord = (n: number, records: number) => (n / records).toFixed(1);
 async function main() {
   // In memory by default: a Temporal cluster's own database is nearer to that than a dev SQLite file's fsyncs.
   const stack = await ChaosStack.start({ syncConcurrency: null, temporalInMemory: !PERSISTENT_TEMPORAL, log: (line) => console.log(`  ${line}`) });
+  // Ctrl-C still stops the worker, the API, the Temporal server and drops the database.
+  process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
   const rows: string[] = [];
   const breakdowns: string[] = [];
   let twoWorkers = 'not run (BENCH_FANOUT_TWO_WORKERS=0)';

@@ -14,6 +14,7 @@ import { applyReimportSql } from '../src/reimport/apply-reimport.js';
 import { createPageStager } from '../src/reimport/staging.js';
 import { dependencyTrack } from '../src/connectors/dependency-track/index.js';
 import type { NormalizedFinding } from '../src/connectors/types.js';
+import { BENCHMARKS_DOC, delimitedSections } from './doc-sections.js';
 import { copyFloor } from './floor.js';
 import { churned, syntheticFindings } from './synthetic.js';
 import { DEFAULT_DT_API_KEY, dtFinding, dtProject, startDependencyTrackFake } from '../test/fakes/dependency-track.js';
@@ -258,7 +259,9 @@ round trips of its COPY, long enough to be promoted out of V8's young generation
 defaults on a machine with 24 GiB V8 lets that garbage pile up before collecting it; the worker therefore
 runs with a small young generation and a bounded old one (\`config.workerNodeOptions\` in package.json).
 `;
-  writeFileSync(new URL('../docs/benchmarks.md', import.meta.url), doc);
+  // Sections other benchmarks own (bench:fanout, bench:api) are kept as they are.
+  const others = delimitedSections();
+  writeFileSync(BENCHMARKS_DOC, others ? `${doc}\n${others}` : doc);
   console.log('wrote docs/benchmarks.md');
 }
 

@@ -51,8 +51,12 @@ class OutputTail {
 export interface ChaosStackOptions {
   /** Use this Temporal server (e.g. the one `npm test` runs) instead of a file-backed one of our own, which only ours can restart. */
   temporalAddress?: string;
-  /** Record syncs a connector sync runs at once (VULNSYNC_SYNC_CONCURRENCY of the API). */
-  syncConcurrency?: number;
+  /** Our own Temporal server keeps its state in memory instead of a SQLite file (a restart then loses it). */
+  temporalInMemory?: boolean;
+  /** Record syncs a connector sync runs at once (VULNSYNC_SYNC_CONCURRENCY of the API); null leaves it to the worker. */
+  syncConcurrency?: number | null;
+  /** Further environment for the worker and the API (e.g. a benchmark's tuning). */
+  env?: NodeJS.ProcessEnv;
   /** Keep the worker's and the API's output after `stop()` (the suite names the directory; a Jest run removes it). */
   keepLogs?: boolean;
   log?: (line: string) => void;
@@ -68,6 +72,8 @@ export class ChaosStack {
   readonly workerOutput = new OutputTail();
   readonly apiOutput = new OutputTail();
   worker: ServiceProcess | null = null;
+  /** Workers started beside the first on the same task queue (`startExtraWorker`). */
+  readonly extraWorkers: ServiceProcess[] = [];
   api: ServiceProcess | null = null;
   apiUrl = '';
   /** Where the worker's and the API's output go (kept after the run). */
@@ -92,7 +98,7 @@ export class ChaosStack {
       VULNSYNC_SECRET_KEY: randomBytes(32).toString('base64'),
       VULNSYNC_TASK_QUEUE: `chaos-${randomUUID()}`,
       VULNSYNC_API_HOST: '127.0.0.1',
-      VULNSYNC_SYNC_CONCURRENCY: String(options.syncConcurrency ?? 4),
+      ...(options.syncConcurrency === null ? {} : { VULNSYNC_SYNC_CONCURRENCY: String(options.syncConcurrency ?? 4) }),
       // A tool's hour-long Retry-After is waited on for this long at most, so the 429 row ends within its limit.
       VULNSYNC_MAX_TOOL_WAIT_SECONDS: '5',
       TEMPORAL_ADDRESS: temporalAddress,
@@ -101,6 +107,7 @@ export class ChaosStack {
       // Workers of the suite (and of tests beside it) would otherwise contend for the fixed default ports.
       VULNSYNC_WORKER_HEALTH_ADDRESS: '127.0.0.1:0',
       VULNSYNC_WORKER_METRICS_ADDRESS: 'off',
+      ...options.env,
     };
   }
 
@@ -113,7 +120,7 @@ export class ChaosStack {
     const logDir = await mkdtemp(join(tmpdir(), 'vulnsync-chaos-logs-'));
     if (!address) {
       temporalDir = await mkdtemp(join(tmpdir(), 'vulnsync-chaos-'));
-      temporal = await startOwnTemporal(cliPath, join(temporalDir, 'temporal.db'), 0);
+      temporal = await startOwnTemporal(cliPath, options.temporalInMemory ? undefined : join(temporalDir, 'temporal.db'), 0);
       address = temporal.address;
     }
     const db = await createTestDatabase('vulnsync_chaos');
@@ -149,6 +156,17 @@ export class ChaosStack {
     this.worker = startService('worker', ['npm', 'run', '--silent', 'worker'], { cwd: REPO_ROOT, env: this.env, onLine: (l) => this.workerOutput.push(l) });
     await started;
     this.log('worker started');
+  }
+
+  /** Starts one more `npm run worker` on the same task queue; resolves once it polls. */
+  async startExtraWorker(): Promise<ServiceProcess> {
+    const output = new OutputTail();
+    let worker: ServiceProcess | null = null;
+    const started = output.waitFor(/worker started/, alive(() => worker, output));
+    worker = startService(`worker-${this.extraWorkers.length + 2}`, ['npm', 'run', '--silent', 'worker'], { cwd: REPO_ROOT, env: this.env, onLine: (l) => output.push(l) });
+    this.extraWorkers.push(worker);
+    await started;
+    return worker;
   }
 
   /** SIGKILL to the worker's whole process group: no shutdown, no goodbye to Temporal or PostgreSQL. */
@@ -221,6 +239,7 @@ export class ChaosStack {
   async stop(): Promise<void> {
     await this.api?.stop().catch(() => undefined);
     await this.worker?.stop().catch(() => undefined);
+    for (const worker of this.extraWorkers.splice(0)) await worker.stop().catch(() => undefined);
     await this.temporalConnection?.close().catch(() => undefined);
     await this.temporal?.stop().catch(() => undefined);
     if (this.temporalDir) await rm(this.temporalDir, { recursive: true, force: true });
@@ -230,7 +249,7 @@ export class ChaosStack {
   }
 }
 
-function startOwnTemporal(cliPath: string, dbFilename: string, port: number): Promise<TemporalDevServer> {
+function startOwnTemporal(cliPath: string, dbFilename: string | undefined, port: number): Promise<TemporalDevServer> {
   return startTemporalDevServer({
     cliPath,
     ip: '127.0.0.1',

@@ -75,7 +75,8 @@ const schema = z.object({
   VULNSYNC_API_PORT: z.coerce.number().int().min(0).max(65535).default(8080),
   VULNSYNC_API_HOST: z.string().default('127.0.0.1'),
   VULNSYNC_TEMPORAL_UI_URL: z.url().default('http://127.0.0.1:8233'),
-  VULNSYNC_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).default(4),
+  /** Record syncs a connector sync runs at once; left out, the worker derives it from its capacity and the tool's limits. */
+  VULNSYNC_SYNC_CONCURRENCY: z.coerce.number().int().min(1).max(100).optional(),
   /** Longest wait a tool may ask for (Retry-After, rate-limit reset) before the next attempt; longer asks are cut to it. */
   VULNSYNC_MAX_TOOL_WAIT_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
   /** How long a finished or failed fetch (and its staged rows) is kept, in hours; older ones are swept. */

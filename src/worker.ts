@@ -2,8 +2,13 @@
  * The worker process: the only place that wires the worker's dependencies. Migrations run explicitly
  * (`npm run migrate`); the worker refuses to start on an outdated schema rather than migrate it.
  */
+import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -19,25 +24,40 @@ import { WorkerMetrics, startHealthServer, type HealthServer } from './telemetry
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileSchedulesUntilDone } from './temporal/schedules.js';
 
-const here = (file: string) => fileURLToPath(new URL(file, import.meta.url));
-/** The workflows' entry: TypeScript under tsx (dev, tests), JavaScript once compiled. */
-const workflowsPath = existsSync(here('./workflows/index.ts')) ? here('./workflows/index.ts') : here('./workflows/index.js');
+import { workflowsPath } from './bundle-workflows.js';
+
+export { workflowsPath };
+
 /** Where `npm run build` writes the prebuilt bundle, beside the compiled worker. */
-const BUILT_BUNDLE = here('./workflow-bundle.js');
+const BUILT_BUNDLE = fileURLToPath(new URL('./workflow-bundle.js', import.meta.url));
+
+interface WorkflowCode {
+  options: Pick<WorkerOptions, 'workflowBundle'>;
+  /** Removes what bundling left behind, once the worker has stopped. */
+  cleanUp(): Promise<void>;
+}
 
 /**
- * The workflow code the worker runs: the bundle `npm run build` made (or VULNSYNC_WORKFLOW_BUNDLE), else
- * bundled now from source, with webpack's build report at debug level so it does not flood the console.
+ * The workflow code the worker runs: the bundle `npm run build` made (or VULNSYNC_WORKFLOW_BUNDLE); else bundled
+ * now from source, in a child process when asked (webpack's peak, about 100 MB, then never counts against the
+ * worker's own RSS) or in-process with webpack's report at debug level so it does not flood the console.
  */
-async function workflowCode(bundlePath: string | undefined, logger: Logger): Promise<Pick<WorkerOptions, 'workflowBundle'>> {
+async function workflowCode(bundlePath: string | undefined, logger: Logger, inChild: boolean): Promise<WorkflowCode> {
   const prebuilt = bundlePath ?? (existsSync(BUILT_BUNDLE) ? BUILT_BUNDLE : undefined);
+  const nothingToClean = async () => undefined;
   if (prebuilt) {
     if (!existsSync(prebuilt)) throw new Error(`the workflow bundle ${prebuilt} does not exist (VULNSYNC_WORKFLOW_BUNDLE); run \`npm run build\``);
     logger.info({ workflowBundle: prebuilt }, 'using the prebuilt workflow bundle');
-    return { workflowBundle: { codePath: prebuilt } };
+    return { options: { workflowBundle: { codePath: prebuilt } }, cleanUp: nothingToClean };
+  }
+  if (inChild) {
+    const dir = await mkdtemp(join(tmpdir(), 'vulnsync-workflows-'));
+    const codePath = join(dir, 'workflows.js');
+    await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url)), codePath]);
+    return { options: { workflowBundle: { codePath } }, cleanUp: () => rm(dir, { recursive: true, force: true }) };
   }
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(logger.child({ component: 'bundler' }), { quiet: true }) });
-  return { workflowBundle: { code } };
+  return { options: { workflowBundle: { code } }, cleanUp: nothingToClean };
 }
 
 const SWEEP_EVERY_MS = 60 * 60_000;
@@ -83,12 +103,13 @@ export interface StartedWorker {
 }
 
 /** Builds and starts a worker from the environment; resolves once it is polling. */
-export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise<StartedWorker> {
+export async function startWorker(env: NodeJS.ProcessEnv = process.env, options: { bundleInChild?: boolean } = {}): Promise<StartedWorker> {
   const config = loadConfig(env);
   const logger = createLogger(config.LOG_LEVEL, 'vulnsync-worker');
   // Before the first native connection: the runtime (logging, the SDK's Prometheus exporter) is fixed at its first use.
   installWorkerRuntime({ logger, metricsAddress: config.VULNSYNC_WORKER_METRICS_ADDRESS });
   const metrics = new WorkerMetrics();
+  const bundle = await workflowCode(config.VULNSYNC_WORKFLOW_BUNDLE, logger, options.bundleInChild ?? false);
   const orm = await openDatabase(config.DATABASE_URL, { poolSize: config.VULNSYNC_DB_POOL_SIZE });
   const pending = await orm.migrator.getPending();
   if (pending.length > 0) {
@@ -98,6 +119,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
   const { client, connection: clientConnection } = await connectClient(env);
   const { connection, namespace } = await connectWorker(env);
   const slots = config.VULNSYNC_ACTIVITY_SLOTS;
+  // Each record of a connector sync runs one activity at a time, and its reimport holds one ORM connection.
+  const workerWindow = Math.min(slots, config.VULNSYNC_DB_POOL_SIZE);
   const pool = openPool(config.DATABASE_URL, config.VULNSYNC_STAGING_POOL_SIZE ?? Math.min(slots, 10), (err) =>
     logger.warn({ err: err.message }, 'a staging connection to PostgreSQL failed; it is replaced'),
   );
@@ -114,7 +137,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
       connection,
       namespace,
       taskQueue: config.VULNSYNC_TASK_QUEUE,
-      ...(await workflowCode(config.VULNSYNC_WORKFLOW_BUNDLE, logger)),
+      ...bundle.options,
       activities: createActivities({
         orm,
         pool,
@@ -124,6 +147,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
         temporal: client,
         maxToolWaitMs: config.VULNSYNC_MAX_TOOL_WAIT_SECONDS * 1000,
         metrics,
+        workerWindow,
       }),
       maxConcurrentActivityTaskExecutions: slots,
     });
@@ -133,6 +157,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     await clientConnection.close();
     await pool.end();
     await orm.close();
+    await bundle.cleanUp();
     throw err;
   }
   // Schedules are reconciled while the worker already polls: a slow or briefly unreachable Temporal delays
@@ -152,6 +177,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
     await clientConnection.close();
     await pool.end();
     await orm.close();
+    await bundle.cleanUp();
   });
   logger.info(
     { taskQueue: config.VULNSYNC_TASK_QUEUE, namespace, health: health?.url ?? null, sdkMetrics: config.VULNSYNC_WORKER_METRICS_ADDRESS },
@@ -172,7 +198,7 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env): Promise
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
   try {
-    const started = await startWorker();
+    const started = await startWorker(process.env, { bundleInChild: true });
     const stop = () => void started.shutdown();
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);

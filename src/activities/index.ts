@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import type { Outbound } from '../connectors/http/outbound.js';
 import { connectorFor, connectors, type ToolRegistry } from '../connectors/index.js';
 import { openConnector } from '../connectors/manage.js';
-import { isRestartCursor, type ConnectorContext, type StoredCursor } from '../connectors/types.js';
+import { isRestartCursor, type ConnectorContext, type StoredCursor, type ToolConnector } from '../connectors/types.js';
 import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type OperationSummary } from '../db/entities.js';
 import type { SecretBox } from '../db/secrets.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
@@ -34,6 +34,21 @@ export interface ActivityDeps {
   connectors?: ToolRegistry;
   /** The worker's own counters (tool API calls and errors, findings fetched, record syncs). */
   metrics?: WorkerMetrics;
+  /** Record syncs this worker can run at once (its activity slots and connections); see `syncWindow`. */
+  workerWindow?: number;
+}
+
+/** A tool request's usual round trip, for turning a rate limit into requests in flight (Little's law). */
+const USUAL_REQUEST_SECONDS = 0.5;
+
+/**
+ * The default window of a connector sync: as many records at once as the worker can run (each record runs one
+ * activity at a time, and a reimport holds one connection), and no more fetches in flight than the tool's rate
+ * limit sustains (requests a second × a request's round trip); a 429 beyond it is still waited out.
+ */
+export function syncWindow(workerWindow: number, tool: Pick<ToolConnector, 'requestsPerMinute'>): number {
+  const toolWindow = tool.requestsPerMinute ? Math.floor((tool.requestsPerMinute / 60) * USUAL_REQUEST_SECONDS) : workerWindow;
+  return Math.max(1, Math.min(workerWindow, toolWindow));
 }
 
 export interface StartOperationInput {
@@ -61,6 +76,8 @@ export interface DiscoverRecordsResult extends ReconcileResult {
   /** How people know the connector, for run summaries in the Temporal UI. */
   toolName: string;
   connectorLabel: string;
+  /** How many records this worker and the tool take at once (`syncWindow`); the connector sync's default window. */
+  window?: number;
 }
 
 export interface ListSyncableRecordsInput {
@@ -100,11 +117,18 @@ export interface FetchFindingsInput {
   connectorId: string;
   recordId: string;
   operationId: string | null;
+  /**
+   * Check the Record can sync and make sure its Test exists first (what `prepareRecordSync` does), answering
+   * `prepared`: one activity instead of two per record. A record that cannot sync is not fetched.
+   */
+  prepare?: boolean;
 }
 export interface FetchFindingsResult {
   fetchId: string;
   items: number;
   pages: number;
+  /** Set when the input asked to prepare. */
+  prepared?: PrepareRecordSyncResult;
 }
 
 export interface ApplyReimportInput {
@@ -112,6 +136,10 @@ export interface ApplyReimportInput {
   connectorId: string;
   testId: string;
   operationId: string | null;
+  /** Record the sync's success on this Record once applied (what `recordSyncOutcome` does), saving an activity per record. */
+  recordId?: string | null;
+  /** Items the fetch staged, for the outcome's log line. */
+  fetched?: number;
 }
 export interface ApplyReimportResult {
   importId: string;
@@ -198,7 +226,9 @@ export function createActivityGroups(deps: ActivityDeps) {
     }
   };
 
-  async function connectorWithConfig(em: ReturnType<MikroORM['em']['fork']>, connectorId: string) {
+  type ForkedEm = ReturnType<MikroORM['em']['fork']>;
+
+  async function connectorWithConfig(em: ForkedEm, connectorId: string) {
     const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
     try {
       const { tool: plugin, connection } = openConnector(connector, deps.secrets, registry);
@@ -343,7 +373,8 @@ export function createActivityGroups(deps: ActivityDeps) {
         Context.current().heartbeat(progress);
       }
       const missing = await markMissing(em, connector.id, startedAt);
-      return { ...progress.counts, missing, tool: connector.tool, toolName: plugin.displayName, connectorLabel: connector.label };
+      const window = deps.workerWindow ? syncWindow(deps.workerWindow, plugin) : undefined;
+      return { ...progress.counts, missing, tool: connector.tool, toolName: plugin.displayName, connectorLabel: connector.label, window };
     },
 
     /** A page of the connector's syncable (mapped, `good`) Records, in id order. */
@@ -359,19 +390,8 @@ export function createActivityGroups(deps: ActivityDeps) {
     },
 
     /** Checks the Record can sync and makes sure its Test exists. */
-    async prepareRecordSync(input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
-      const em = deps.orm.em.fork();
-      const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector', 'product'] });
-      if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
-      const connector = record.connector;
-      const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };
-      if (!connector.enabled) return { ...base, syncable: false, reason: 'the connector is disabled', productId: null, testId: null };
-      if (record.state !== 'good' || !record.product) {
-        return { ...base, syncable: false, reason: `the record is ${record.state === 'good' ? 'not mapped' : record.state}`, productId: null, testId: null };
-      }
-      const product = record.product;
-      const test = await testFor(em, product, connector, toolConnector(connector.tool).displayName);
-      return { ...base, syncable: true, productId: product.id, testId: test.id };
+    prepareRecordSync(input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
+      return prepareSync(deps.orm.em.fork(), input);
     },
 
     /**
@@ -380,53 +400,11 @@ export function createActivityGroups(deps: ActivityDeps) {
      */
     async fetchFindings(input: FetchFindingsInput): Promise<FetchFindingsResult> {
       const em = deps.orm.em.fork();
-      const record = await em.findOneOrFail(ToolRecord, { id: input.recordId });
-      await em.execute(
-        `insert into sync_fetch (id, record_id, operation_id, status, pages, item_count, created_at)
-         values (?, ?, ?, 'fetching', 0, 0, now()) on conflict (id) do nothing`,
-        [input.fetchId, input.recordId, input.operationId],
-      );
-      let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
-      if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
-
-      const { plugin, connection } = await connectorWithConfig(em, input.connectorId);
-      const stored: unknown = fetch.cursor ?? null;
-      const resumable = stored === null || plugin.acceptsFetchCursor(stored);
-      if (fetch.pages > 0 && (isRestartCursor(stored) || !resumable || !(await stagedPagesIntact(deps.pool, fetch)))) {
-        // The source cannot resume mid-way, the stored position is not one this connector reads (another
-        // version wrote it), or pages an earlier attempt committed are gone: what it staged is discarded and
-        // the fetch starts over.
-        if (!isRestartCursor(stored) && !resumable) deps.logger.warn({ fetchId: input.fetchId, tool: plugin.tool }, 'the stored fetch position is not one this connector reads; the fetch starts over');
-        await discardStagedPages(deps.pool, input.fetchId);
-        fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
-      }
-      const resumeFrom = fetch.pages > 0 && plugin.acceptsFetchCursor(fetch.cursor) ? fetch.cursor : null;
-      const finished = fetch.pages > 0 && (fetch.cursor ?? null) === null;
-      if (!finished) {
-        const stager = createPageStager(deps.pool, {
-          fetchId: input.fetchId,
-          firstPage: fetch.pages,
-          hashFields: plugin.hashFields,
-          rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
-        });
-        const ctx = connectorContext({ onToolCall: toolCalls(plugin.tool) });
-        const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
-        try {
-          await callTool(async () => {
-            for await (const result of connection.fetchFindings(recordRef, resumeFrom, ctx)) {
-              await stager.stage(result.findings, result.cursor);
-              deps.metrics?.fetched(plugin.tool, result.findings.length);
-              Context.current().heartbeat({ pages: stager.pagesStarted });
-            }
-            await stager.flush();
-          });
-        } finally {
-          await stager.close();
-        }
-      }
-      await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
-      fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
-      return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+      if (!input.prepare) return fetchIntoStaging(em, input);
+      // Preparing again on a retry is harmless: it only reads, and finds the Test it made.
+      const prepared = await prepareSync(em, input);
+      if (!prepared.syncable || !prepared.testId) return { fetchId: input.fetchId, items: 0, pages: 0, prepared };
+      return { ...(await fetchIntoStaging(em.fork(), input)), prepared };
     },
 
     /**
@@ -454,31 +432,102 @@ export function createActivityGroups(deps: ActivityDeps) {
           nonRetryable: true,
         });
       }
+      if (input.recordId) await noteSyncOutcome(em, { recordId: input.recordId, status: 'succeeded', fetched: input.fetched, counts: result.counts });
       return { importId: result.importId, counts: result.counts, alreadyApplied: result.alreadyApplied };
     },
 
     /** Records the outcome of a record's sync on the Record; a record the tool no longer has becomes `missing`. */
-    async recordSyncOutcome(input: RecordSyncOutcomeInput): Promise<void> {
-      const em = deps.orm.em.fork();
-      const record = await em.findOne(ToolRecord, { id: input.recordId });
-      if (!record) return;
-      record.lastSyncAt = new Date();
-      record.lastSyncStatus = input.status;
-      if (input.errorType === 'RECORD_MISSING' && record.state === 'good') record.state = 'missing';
-      await em.flush();
-      deps.metrics?.recordSync(input.status);
-      const line = {
-        ...currentRun(),
-        recordId: record.id,
-        recordName: record.name,
-        status: input.status,
-        fetched: input.fetched ?? null,
-        counts: input.counts ?? null,
-        ...(input.status === 'failed' ? { error: { type: input.errorType ?? null, message: input.errorMessage ?? null } } : {}),
-      };
-      logOutcome(input.status === 'succeeded', line, `record sync ${input.status}`);
+    recordSyncOutcome(input: RecordSyncOutcomeInput): Promise<void> {
+      return noteSyncOutcome(deps.orm.em.fork(), input);
     },
   };
+
+  async function prepareSync(em: ForkedEm, input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
+    const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector', 'product'] });
+    if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
+    const connector = record.connector;
+    const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };
+    if (!connector.enabled) return { ...base, syncable: false, reason: 'the connector is disabled', productId: null, testId: null };
+    if (record.state !== 'good' || !record.product) {
+      return { ...base, syncable: false, reason: `the record is ${record.state === 'good' ? 'not mapped' : record.state}`, productId: null, testId: null };
+    }
+    const product = record.product;
+    const test = await testFor(em, product, connector, toolConnector(connector.tool).displayName);
+    return { ...base, syncable: true, productId: product.id, testId: test.id };
+  }
+
+  async function fetchIntoStaging(em: ForkedEm, input: FetchFindingsInput): Promise<FetchFindingsResult> {
+    const record = await em.findOneOrFail(ToolRecord, { id: input.recordId });
+    await em.execute(
+      `insert into sync_fetch (id, record_id, operation_id, status, pages, item_count, created_at)
+       values (?, ?, ?, 'fetching', 0, 0, now()) on conflict (id) do nothing`,
+      [input.fetchId, input.recordId, input.operationId],
+    );
+    let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
+    if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+
+    const { plugin, connection } = await connectorWithConfig(em, input.connectorId);
+    const stored: unknown = fetch.cursor ?? null;
+    const resumable = stored === null || plugin.acceptsFetchCursor(stored);
+    if (fetch.pages > 0 && (isRestartCursor(stored) || !resumable || !(await stagedPagesIntact(deps.pool, fetch)))) {
+      // The source cannot resume mid-way, the stored position is not one this connector reads (another
+      // version wrote it), or pages an earlier attempt committed are gone: what it staged is discarded and
+      // the fetch starts over.
+      if (!isRestartCursor(stored) && !resumable) deps.logger.warn({ fetchId: input.fetchId, tool: plugin.tool }, 'the stored fetch position is not one this connector reads; the fetch starts over');
+      await discardStagedPages(deps.pool, input.fetchId);
+      fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
+    }
+    const resumeFrom = fetch.pages > 0 && plugin.acceptsFetchCursor(fetch.cursor) ? fetch.cursor : null;
+    const finished = fetch.pages > 0 && (fetch.cursor ?? null) === null;
+    if (!finished) {
+      const stager = createPageStager(deps.pool, {
+        fetchId: input.fetchId,
+        firstPage: fetch.pages,
+        hashFields: plugin.hashFields,
+        rejectedSoFar: { count: fetch.rejected, reasons: fetch.rejectedReasons ?? {} },
+      });
+      const ctx = connectorContext({ onToolCall: toolCalls(plugin.tool) });
+      const recordRef = { externalId: record.externalId, name: record.name, metadata: record.metadata ?? null };
+      try {
+        // Heartbeats only every few seconds (callTool), none per page: a heartbeat that reaches Temporal is a
+        // billed action, and a fetch of a few pages is over before the first is due.
+        await callTool(async () => {
+          for await (const result of connection.fetchFindings(recordRef, resumeFrom, ctx)) {
+            await stager.stage(result.findings, result.cursor);
+            deps.metrics?.fetched(plugin.tool, result.findings.length);
+          }
+          await stager.flush();
+        }, () => ({ pages: stager.pagesStarted }));
+      } finally {
+        await stager.close();
+      }
+    }
+    await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
+    fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
+    return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+  }
+
+  async function noteSyncOutcome(em: ForkedEm, input: RecordSyncOutcomeInput): Promise<void> {
+    const record = await em.findOne(ToolRecord, { id: input.recordId });
+    if (!record) return;
+    record.lastSyncAt = new Date();
+    record.lastSyncStatus = input.status;
+    if (input.errorType === 'RECORD_MISSING' && record.state === 'good') record.state = 'missing';
+    await em.flush();
+    deps.metrics?.recordSync(input.status);
+    const line = {
+      ...currentRun(),
+      recordId: record.id,
+      recordName: record.name,
+      status: input.status,
+      fetched: input.fetched ?? null,
+      counts: input.counts ?? null,
+      ...(input.status === 'failed' ? { error: { type: input.errorType ?? null, message: input.errorMessage ?? null } } : {}),
+    };
+    logOutcome(input.status === 'succeeded', line, `record sync ${input.status}`);
+  }
+
+
   const { startOperation, finishOperation, listSyncableRecords, prepareRecordSync, recordSyncOutcome, discoverRecords, fetchFindings, applyReimport } =
     activities;
   return {

@@ -157,6 +157,11 @@ interface ToolDescription {
   readonly minSecretLength?: number;
   /** Fields hashed into `hash_code` for `hash_code` / `unique_id_or_hash` matching. */
   readonly hashFields: readonly HashField[];
+  /**
+   * The requests a minute the tool's documented rate limit allows one token; it caps how many records a connector
+   * sync fetches at once (activities `syncWindow`). Left out when the tool documents none.
+   */
+  readonly requestsPerMinute?: number;
 }
 
 /**

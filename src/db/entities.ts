@@ -124,6 +124,8 @@ export interface OperationSummary extends Partial<ImportCounts> {
   mapped?: number;
   missing?: number;
   fetched?: number;
+  /** Of a connector sync: how many records it synced at once. */
+  window?: number;
 }
 
 /** One run of Discover or Sync, as the operations table shows it. */

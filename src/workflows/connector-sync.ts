@@ -26,6 +26,8 @@ export interface ConnectorSyncState {
   toolName?: string;
   connectorLabel?: string;
   afterId: string | null;
+  /** The window the worker derived at discovery (DiscoverRecordsResult.window). */
+  window?: number;
   summary: OperationSummary;
   failures: { recordId: string; type: string; message: string }[];
 }
@@ -35,7 +37,7 @@ export interface ConnectorSyncInput {
   trigger: OperationTrigger;
   /** The Operation the API created for a manual run; scheduled runs create their own. */
   operationId?: string | null;
-  /** How many record syncs run at once. */
+  /** How many record syncs run at once; left out, the worker derives it (activities `syncWindow`). */
   concurrency?: number;
   /** Record syncs started per run before continuing as new (keeps history small for large connectors). */
   recordsPerRun?: number;
@@ -81,8 +83,6 @@ export async function connectorSync(input: ConnectorSyncInput): Promise<Connecto
 
 /** Discovers (in the first run), then syncs the next records in a bounded window; continues as new or finishes. */
 async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState, inFlight: Map<string, Promise<void>>): Promise<ConnectorSyncResult> {
-  const concurrency = Math.max(1, input.concurrency ?? 4);
-  const recordsPerRun = Math.max(concurrency, input.recordsPerRun ?? 500);
   if (!input.state) {
     try {
       const discovered = await tool.discoverRecords({ connectorId: input.connectorId });
@@ -90,12 +90,18 @@ async function syncRecords(input: ConnectorSyncInput, state: ConnectorSyncState,
       state.toolName = discovered.toolName;
       state.connectorLabel = discovered.connectorLabel;
       state.summary.discovered = discovered.discovered;
+      state.window = discovered.window;
     } catch (err) {
       if (isCancellation(err)) throw err;
       const failure = describeFailure(err);
       throw ApplicationFailure.create({ type: failure.type, message: `discover failed: ${failure.message}`, nonRetryable: true });
     }
   }
+  // An explicit window wins; else the one the worker derived at discovery. Runs whose discovery predates
+  // that (no window in their history) keep the fixed 4 they started with.
+  const concurrency = Math.max(1, input.concurrency ?? state.window ?? 4);
+  const recordsPerRun = Math.max(concurrency, input.recordsPerRun ?? 500);
+  state.summary.window = concurrency;
 
   const summary = state.summary;
   type Count = { [K in keyof OperationSummary]-?: OperationSummary[K] extends number | undefined ? K : never }[keyof OperationSummary];

@@ -84,6 +84,8 @@ describe('a connector, end to end through the API', () => {
     const first = await startAndWait(`/api/v1/connectors/${connector.id}/sync`);
     expect(first.status).toBe('succeeded');
     expect(first.summary).toMatchObject({ records: 2, recordsSucceeded: 2, created: 5, closed: 0, reactivated: 0, untouched: 0 });
+    // No window configured: the worker's own (20 activity slots, 10 ORM connections) sets it.
+    expect(first.summary.window).toBe(10);
     expect(await activeFindings(connector.id)).toBe(5);
 
     // The tool fixes one finding of alpha and reports a new one for beta.

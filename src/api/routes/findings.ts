@@ -174,7 +174,9 @@ export function findingRoutes(): Route[] {
       query: findingsQuery,
       responses: { 200: { description: 'a page of findings', schema: pageOf(findingView) } },
       async handle({ query, em }) {
-        const page = await findPage(em, Finding, findingFilter(query), keysetOf(FINDING_ORDERS, query.ordering), query, { populate: ['test'] });
+        const page = await findPage(em, Finding, findingFilter(query), keysetOf(FINDING_ORDERS, query.ordering), query);
+        // The view needs only the Test's id, which the finding row holds: loading the Tests too doubled the time a
+        // page took (bench:api, docs/scaling.md).
         return { status: 200, body: answerPage(page, toFindingView) };
       },
     }),

@@ -78,6 +78,7 @@ export function declarativeConnector<Settings extends Record<string, unknown>, R
     limits,
     minSecretLength: definition.minSecretLength,
     cursors: { fetch: fetchCursorOf(streams.length), discovery: discoveryCursor },
+    requestsPerMinute: definition.requestsPerMinute,
 
     async check(config, ctx) {
       const { http, settings } = open(config);

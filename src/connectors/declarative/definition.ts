@@ -17,6 +17,8 @@ export interface DeclarativeDefinition<Settings, RecordItem, FindingItem> {
   matching: MatchingAlgorithm;
   hashFields: readonly HashField[];
   minSecretLength?: number;
+  /** The tool's documented rate limit (ToolConnector.requestsPerMinute). */
+  requestsPerMinute?: number;
   limits?: Partial<ResponseLimits>;
   requester: Requester<Settings>;
   /** One cheap authenticated call; a 404 or an answer that is not the tool's means the location is wrong. */

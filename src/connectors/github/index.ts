@@ -160,6 +160,8 @@ export function createGitHubConnector(options: GitHubOptions = {}): ToolConnecto
     },
     matching: 'unique_id_from_tool',
     hashFields: ['title', 'filePath', 'line', 'componentName', 'vulnIdFromTool'],
+    // GitHub's secondary rate limit: 900 points a minute on REST, a GET costing one.
+    requestsPerMinute: 900,
     limits,
     // Classic tokens are 40 characters, fine-grained ones longer.
     minSecretLength: 20,

@@ -81,6 +81,8 @@ export const snykDefinition: DeclarativeDefinition<z.infer<typeof snykSettings>,
   },
   matching: 'unique_id_from_tool',
   hashFields: ['title', 'componentName', 'componentVersion', 'filePath', 'vulnIdFromTool'],
+  // Snyk's REST API allows about 1,620 requests a minute per token.
+  requestsPerMinute: 1620,
   minSecretLength: 20,
   requester: {
     credentialName: 'API token',

@@ -109,13 +109,16 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env, options:
   // Before the first native connection: the runtime (logging, the SDK's Prometheus exporter) is fixed at its first use.
   installWorkerRuntime({ logger, metricsAddress: config.VULNSYNC_WORKER_METRICS_ADDRESS });
   const metrics = new WorkerMetrics();
-  const bundle = await workflowCode(config.VULNSYNC_WORKFLOW_BUNDLE, logger, options.bundleInChild ?? false);
   const orm = await openDatabase(config.DATABASE_URL, { poolSize: config.VULNSYNC_DB_POOL_SIZE });
   const pending = await orm.migrator.getPending();
   if (pending.length > 0) {
     await orm.close();
     throw new Error(`the database schema is behind (${pending.length} migration(s) pending): run \`npm run migrate\``);
   }
+  const bundle = await workflowCode(config.VULNSYNC_WORKFLOW_BUNDLE, logger, options.bundleInChild ?? false).catch(async (err: unknown) => {
+    await orm.close();
+    throw err;
+  });
   const { client, connection: clientConnection } = await connectClient(env);
   const { connection, namespace } = await connectWorker(env);
   const slots = config.VULNSYNC_ACTIVITY_SLOTS;

@@ -106,11 +106,14 @@ it('a failed record run shows its error, and resetting it re-runs it into the sa
   const [record] = (await stack.call('GET', `/api/v1/records?connectorId=${connectorId}`)).body.items;
   const first = await stack.call('POST', `/api/v1/records/${record.id}/sync`);
   expect(await stack.waitForOperation(first.body.operationId)).toMatchObject({ status: 'succeeded', summary: { created: 2 } });
+  // The run closes just after its Operation: a sync requested before then would join it instead of starting anew.
+  await stack.temporal.client.workflow.getHandle(first.body.workflowId, first.body.runId).result();
 
   // The tool changes (axios appears, minimist is fixed) and the stored key stops working: the run fails fast.
   tool.state.findings[project.uuid] = [lodash, axios];
   tool.state.apiKey = 'odt_rotatedKey000000000000000000000000';
   const failed = await stack.call('POST', `/api/v1/records/${record.id}/sync`);
+  expect(failed.body.attached).toBe(false);
   const failedOp = await stack.waitForOperation(failed.body.operationId);
   expect(failedOp).toMatchObject({ status: 'failed', error: { type: 'AUTH_REJECTED' } });
   const { workflowId, runId: failedRunId } = failed.body as { workflowId: string; runId: string };

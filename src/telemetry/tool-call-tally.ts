@@ -10,11 +10,15 @@ export class ToolCallTally {
   private pending = new Map<string, { tool: string; errorType: string; calls: number }>();
 
   /** One request to `tool`'s API; `errorType` null when it was answered as hoped (stored as ''). */
-  add(tool: string, errorType: ErrorType | null, calls = 1): void {
-    const key = `${tool}\n${errorType ?? ''}`;
+  add(tool: string, errorType: ErrorType | null): void {
+    this.count(tool, errorType ?? '', 1);
+  }
+
+  private count(tool: string, errorType: string, calls: number): void {
+    const key = `${tool}\n${errorType}`;
     const entry = this.pending.get(key);
     if (entry) entry.calls += calls;
-    else this.pending.set(key, { tool, errorType: errorType ?? '', calls });
+    else this.pending.set(key, { tool, errorType, calls });
   }
 
   async flush(pool: pg.Pool): Promise<void> {
@@ -29,7 +33,7 @@ export class ToolCallTally {
         [batch.map((e) => e.tool), batch.map((e) => e.errorType), batch.map((e) => e.calls)],
       );
     } catch (err) {
-      for (const e of batch) this.add(e.tool, (e.errorType || null) as ErrorType | null, e.calls);
+      for (const e of batch) this.count(e.tool, e.errorType, e.calls);
       throw err;
     }
   }

@@ -119,6 +119,8 @@ it('a failed record run shows its error, and resetting it re-runs it into the sa
   const { workflowId, runId: failedRunId } = failed.body as { workflowId: string; runId: string };
 
   // In the Temporal UI: the run failed with the typed error, and its details say so.
+  // Its Operation is final a moment before the run itself closes.
+  await stack.temporal.client.workflow.getHandle(workflowId, failedRunId).result().catch(() => undefined);
   const failedHistory = await stack.temporal.client.workflow.getHandle(workflowId, failedRunId).fetchHistory();
   const failure = failedHistory.events!.at(-1)!.workflowExecutionFailedEventAttributes?.failure;
   expect(failure?.applicationFailureInfo?.type).toBe('AUTH_REJECTED');

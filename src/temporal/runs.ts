@@ -2,6 +2,7 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { toolDisplayName } from '../connectors/index.js';
 import { Operation, Product, type Connector, type ToolRecord } from '../db/entities.js';
+import type { OperationStatus } from '../domain.js';
 import { ProductIdKey, RecordIdKey, connectorRunAttributes } from '../search-attributes.js';
 import { connectorDiscoverWorkflowId, manualConnectorSyncWorkflowId, recordSyncWorkflowId } from '../workflow-ids.js';
 import type { ConnectorDiscoverInput } from '../workflows/connector-discover.js';
@@ -56,6 +57,12 @@ export async function cancelConnectorRuns(client: Client, connectorId: string): 
   return cancelled;
 }
 
+/** The statuses of an Operation whose run has not finished its work. */
+const ACTIVE_STATUSES: ReadonlySet<OperationStatus> = new Set(['pending', 'running']);
+
+/** How long a sync request waits for a run whose Operation has ended to close, before it joins that run instead. */
+const CLOSING_RUN_WAIT_MS = 5_000;
+
 /** How long an Operation may wait for the run it was made for to start before it counts as abandoned. */
 const START_GRACE_MS = 60_000;
 
@@ -69,7 +76,7 @@ export async function activeOperation(
   client: Client,
   where: { connector: string; record: string | null; type: 'sync' | 'discover' },
 ): Promise<{ op: Operation; runId: string | null } | null> {
-  const ops = await em.find(Operation, { ...where, status: { $in: ['pending', 'running'] } }, { orderBy: { createdAt: 'desc' } });
+  const ops = await em.find(Operation, { ...where, status: { $in: [...ACTIVE_STATUSES] } }, { orderBy: { createdAt: 'desc' } });
   for (const op of ops) {
     const running = await runningRun(client, op.workflowId, op.runId);
     if (running) return { op, runId: running.runId };
@@ -98,6 +105,18 @@ export function createRunStarter(deps: RunStarterDeps) {
   const url = (workflowId: string, runId: string | null) => temporalRunUrl(deps.temporalUiUrl, namespace, workflowId, runId);
 
   const isRunning = (workflowId: string, runId?: string | null) => runningRun(client, workflowId, runId);
+
+  /** Waits (a few seconds at most) for a run to close, however it ends; answers whether it did. */
+  async function closesSoon(workflowId: string, runId: string): Promise<boolean> {
+    const closed = client.workflow.getHandle(workflowId, runId).result().then(() => true, () => true);
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), CLOSING_RUN_WAIT_MS)));
+    try {
+      return await Promise.race([closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
 
   function attachedTo(op: Operation, runId: string | null): RunStarted {
     const run = runId ?? op.runId ?? '';
@@ -167,6 +186,9 @@ export function createRunStarter(deps: RunStarterDeps) {
         const parent = !own && running.parentWorkflowId ? await em.findOne(Operation, { workflowId: running.parentWorkflowId }, { orderBy: { createdAt: 'desc' } }) : null;
         const op = own ?? parent;
         if (!op) return null;
+        // The run's own Operation is already final: the run is only closing. Joining it would answer a finished
+        // sync, so wait for it to close and start a new one.
+        if (own && !ACTIVE_STATUSES.has(own.status) && (await closesSoon(workflowId, running.runId))) return null;
         return { operationId: op.id, workflowId, runId: running.runId, temporalUrl: url(workflowId, running.runId), attached: true };
       };
       const existing = await attach();

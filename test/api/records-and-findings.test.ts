@@ -138,6 +138,22 @@ describe('records', () => {
     expect(second.body).toMatchObject({ attached: true, operationId: first.body.operationId });
   });
 
+  test('a sync asked for while a run closes after its Operation ended starts a new run instead of joining it', async () => {
+    const id = await newRecord('closing');
+    await api.call('POST', `/api/v1/records/${id}/map`, { body: { productName: 'Closing' } });
+    const first = await api.call('POST', `/api/v1/records/${id}/sync`);
+    expect(first.body.attached).toBe(false);
+    // The run's Operation has ended (its last activity wrote it) but the workflow has not closed yet.
+    await api.orm.em.fork().nativeUpdate(Operation, { id: first.body.operationId }, { status: 'succeeded', endedAt: new Date() });
+    const closing = setTimeout(() => void api.temporal.client.workflow.getHandle(first.body.workflowId, first.body.runId).terminate('closed').catch(() => undefined), 500);
+    const next = await api.call('POST', `/api/v1/records/${id}/sync`);
+    clearTimeout(closing);
+    expect(next.status).toBe(202);
+    expect(next.body).toMatchObject({ attached: false, workflowId: first.body.workflowId });
+    expect(next.body.operationId).not.toBe(first.body.operationId);
+    expect(next.body.runId).not.toBe(first.body.runId);
+  });
+
   test('deleting a record keeps the findings of its product', async () => {
     const id = await newRecord('deleted-one');
     const seeded = await seedFindings(api.orm, { connectorId, productName: 'Deleted One', count: 2 });

@@ -225,6 +225,14 @@ function temporalSettings(name: string, service: ComposeService, hosts: HostMapp
       case '--log-level':
         settings.logLevel = takeValue() as TemporalLogLevel;
         break;
+      case '--dynamic-config-value': {
+        const setting = takeValue();
+        const at = setting.indexOf('=');
+        if (at <= 0) throw new Error(`temporal-dev.yml: --dynamic-config-value ${setting} in the ${name} service's command is not name=value`);
+        const value = setting.slice(at + 1);
+        settings.dynamicConfig = { ...settings.dynamicConfig, [setting.slice(0, at)]: value === 'true' ? true : value === 'false' ? false : value };
+        break;
+      }
       default:
         settings.extraArgs!.push(word === ANY_ADDRESS ? LOOPBACK : word);
     }

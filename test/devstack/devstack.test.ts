@@ -2,13 +2,15 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Connection } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { defineSearchAttributeKey } from '@temporalio/common';
 import { encodeSearchAttributeIndexedValueType } from '@temporalio/common/lib/search-attributes.js';
 import pg from 'pg';
 import { parse } from 'yaml';
 import { planFromCompose, readComposePlan } from '../../src/devstack/compose.js';
 import { ensureTemporalCli } from '../../src/devstack/temporal-cli.js';
-import { startTemporalDevServer, temporalDevServerArgs, VULNSYNC_SEARCH_ATTRIBUTES } from '../../src/devstack/temporal-server.js';
+import { DEV_SERVER_DYNAMIC_CONFIG, startTemporalDevServer, temporalDevServerArgs, VULNSYNC_SEARCH_ATTRIBUTES } from '../../src/devstack/temporal-server.js';
 import { createTestDatabase } from '../support/database.js';
 import { connectTestClient, testTemporalAddress, uniqueTaskQueue } from '../support/temporal.js';
 
@@ -56,6 +58,8 @@ describe('temporal-dev.yml as the native stack', () => {
       searchAttributes: VULNSYNC_SEARCH_ATTRIBUTES,
       logLevel: 'warn',
       retention: '30d',
+      // The same tuning as every dev server the tests and benchmarks start.
+      dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
       extraArgs: [],
     });
     expect(temporalDevServerArgs(plan.temporal)).toEqual([
@@ -65,6 +69,8 @@ describe('temporal-dev.yml as the native stack', () => {
       '--search-attribute', 'ConnectorId=Keyword', '--search-attribute', 'RecordId=Keyword',
       '--search-attribute', 'ProductId=Keyword', '--search-attribute', 'Tool=Keyword',
       '--search-attribute', 'Trigger=Keyword', '--log-level', 'warn',
+      '--dynamic-config-value', 'system.enableActivityEagerExecution=true',
+      '--dynamic-config-value', 'system.forceSearchAttributesCacheRefreshOnRead=false',
     ]);
     expect(plan.temporalAddress).toBe('127.0.0.1:7233');
     expect(plan.temporalUiUrl).toBe('http://127.0.0.1:8233');
@@ -139,7 +145,7 @@ describe('a Temporal dev server with a database file', () => {
 
   it('gets search attributes added after the file was created, and 30 days of retention', async () => {
     const cliPath = await ensureTemporalCli();
-    const base = { cliPath, ip: '127.0.0.1', port: 0, headless: true, dbFilename: join(dir, 'temporal.db'), logLevel: 'error' as const };
+    const base = { cliPath, ip: '127.0.0.1', port: 0, headless: true, dbFilename: join(dir, 'temporal.db'), logLevel: 'error' as const, dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG };
 
     const first = await startTemporalDevServer({ ...base, searchAttributes: { Tool: 'Keyword' } });
     await first.stop();
@@ -151,6 +157,14 @@ describe('a Temporal dev server with a database file', () => {
       expect(vulnsyncAttributes.filter((name) => attributes[name] !== KEYWORD)).toEqual([]);
       const { config } = await connection.workflowService.describeNamespace({ namespace: 'default' });
       expect(Number(config?.workflowExecutionRetentionTtl?.seconds)).toBe(30 * 24 * 3600);
+      // The server caches attribute definitions: a run carrying the ones just added is accepted all the same.
+      const client = new Client({ connection });
+      const handle = await client.workflow.start('notRegistered', {
+        taskQueue: `attributes-${randomUUID()}`,
+        workflowId: `attributes-${randomUUID()}`,
+        typedSearchAttributes: vulnsyncAttributes.map((name) => ({ key: defineSearchAttributeKey(name, 'KEYWORD'), value: 'x' })),
+      });
+      await handle.terminate('checked');
     } finally {
       await connection.close();
       await second.stop();

@@ -19,7 +19,7 @@ const load = <T>(specifier: string): Promise<T> => tsImport(specifier, import.me
  * The handle is kept under Symbol.for('vulnsync.test.temporal') for global-teardown.
  */
 export default async function globalSetup(): Promise<void> {
-  const [{ ensurePostgres }, { ensureTemporalCli }, { startTemporalDevServer, VULNSYNC_SEARCH_ATTRIBUTES }] = await Promise.all([
+  const [{ ensurePostgres }, { ensureTemporalCli }, { DEV_SERVER_DYNAMIC_CONFIG, startTemporalDevServer, VULNSYNC_SEARCH_ATTRIBUTES }] = await Promise.all([
     load<typeof Postgres>('../../src/devstack/postgres.ts'),
     load<typeof TemporalCli>('../../src/devstack/temporal-cli.ts'),
     load<typeof TemporalServer>('../../src/devstack/temporal-server.ts'),
@@ -37,6 +37,7 @@ export default async function globalSetup(): Promise<void> {
     uiPort: withUi ? 0 : undefined,
     searchAttributes: { ...VULNSYNC_SEARCH_ATTRIBUTES },
     logLevel: 'error',
+    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
   });
   (globalThis as Record<symbol, unknown>)[Symbol.for('vulnsync.test.temporal')] = server;
   process.env.VULNSYNC_TEST_DATABASE_URL = databaseUrl;

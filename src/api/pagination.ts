@@ -1,4 +1,4 @@
-import { raw, type EntityKey, type EntityName, type FilterQuery, type Primary, type Scalar } from '@mikro-orm/core';
+import { raw, type EntityKey, type EntityName, type FilterQuery, type Primary, type PrimaryKeyProp } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { z } from 'zod';
 import { ApiError } from './errors.js';
@@ -130,8 +130,11 @@ function decodeCursor(keyset: Keyset, cursor: string): unknown[] {
   return (parsed.data as unknown[]).slice(1);
 }
 
-/** A to-one relation read as a plain row: the row holds the related entity's primary key, not the entity. */
-type PlainValue<V> = V extends Scalar | readonly unknown[] | null | undefined ? V : Primary<NonNullable<V>> | Extract<V, null | undefined>;
+/**
+ * A property's value in a plain row: as the entity holds it, except a to-one relation (an entity type, known by
+ * its primary key marker), which the row holds as the related entity's primary key.
+ */
+type PlainValue<V> = typeof PrimaryKeyProp extends keyof NonNullable<V> ? Primary<NonNullable<V>> | Extract<V, null | undefined> : V;
 
 /**
  * A plain row of `entity` with `fields` as the QueryBuilder maps them: scalars as the entity holds them, a

@@ -174,8 +174,8 @@ export function findingRoutes(): Route[] {
       query: findingsQuery,
       responses: { 200: { description: 'a page of findings', schema: pageOf(findingView) } },
       async handle({ query, em }) {
-        // Plain rows of just what the view shows: managed entities (and, before them, loading the Tests) cost
-        // more than the page's SQL (bench:api, docs/scaling.md).
+        // Plain rows of just what the view shows: a managed entity per row cost more than the page's SQL, and
+        // loading the Tests too had doubled the time a page took (bench:api, docs/scaling.md).
         const page = await findPlainPage(em, Finding, findingFilter(query), keysetOf(FINDING_ORDERS, query.ordering), query, FINDING_SHOWN_PROPERTIES);
         return { status: 200, body: answerPage(page, toFindingView) };
       },

@@ -1,4 +1,4 @@
-import { FINDING_API_FIELDS, findingApiShape } from '../findings/fields.js';
+import { FINDING_API_FIELDS, findingApiShape, type FindingApiFieldName } from '../findings/fields.js';
 import { lastSightingOf } from '../reimport/last-seen.js';
 import { z } from 'zod';
 import type { ApiToken, AuditEvent, Connector, Finding, FindingAction, Import, Operation, Product, Test, ToolRecord } from '../db/entities.js';
@@ -318,11 +318,34 @@ named(findingView, 'Finding');
 export const findingDetailView = findingView.extend({ raw: z.unknown().describe("the tool's item as fetched, for audit") });
 named(findingDetailView, 'FindingDetail');
 
-export function toFindingView(finding: Finding): z.output<typeof findingView> {
+/** The properties toFindingView reads besides the shown tool fields: `lastSeenAt` is worked out from the last four. */
+const FINDING_VIEW_PROPERTIES = [
+  'id',
+  'test',
+  'recordId',
+  'active',
+  'isMitigated',
+  'mitigatedAt',
+  'triagedByPerson',
+  'firstSeenAt',
+  'createdAt',
+  'lastSeenAt',
+  'personTriagedAt',
+  'recordLastImportedAt',
+] as const;
+type FindingShownProperty = (typeof FINDING_VIEW_PROPERTIES)[number] | FindingApiFieldName;
+
+/** Every property toFindingView reads, so a list can read just these as plain rows. */
+export const FINDING_SHOWN_PROPERTIES: readonly FindingShownProperty[] = [...FINDING_VIEW_PROPERTIES, ...FINDING_API_FIELDS.map((f) => f.name)];
+
+/** What toFindingView reads: a managed Finding, or a plain row of those properties, whose `test` is the Test's id. */
+export type FindingShown = Omit<Pick<Finding, FindingShownProperty>, 'test'> & { test: string | { id: string } };
+
+export function toFindingView(finding: FindingShown): z.output<typeof findingView> {
   const fields = Object.fromEntries(FINDING_API_FIELDS.map((f) => [f.apiName, finding[f.name] ?? null])) as z.output<z.ZodObject<typeof findingApiShape>>;
   return {
     id: finding.id,
-    testId: finding.test.id,
+    testId: typeof finding.test === 'string' ? finding.test : finding.test.id,
     recordId: finding.recordId ?? null,
     ...fields,
     // A double PostgreSQL answers as text stays a number in the API.

@@ -108,10 +108,13 @@ export const missingValueOf = (name: FindingFieldName) => FINDING_FIELDS[name].m
 type ApiFields = { [K in FindingFieldName as Fields[K] extends { api: { name: infer N extends string } } ? N : Fields[K] extends { api: object } ? K : never]: K };
 type ApiSchemaOf<K extends FindingFieldName> = Fields[K] extends { api: { schema: infer S extends z.ZodType } } ? S : never;
 
+/** The properties of the fields the API shows. */
+export type FindingApiFieldName = ApiFields[keyof ApiFields];
+
 /** The API's names of the shown fields, each with the property it shows. */
 export const FINDING_API_FIELDS = entries
   .filter(([, f]) => f.api)
-  .map(([name, f]) => ({ apiName: f.api!.name ?? name, name, schema: f.api!.schema }));
+  .map(([name, f]) => ({ apiName: f.api!.name ?? name, name: name as FindingApiFieldName, schema: f.api!.schema }));
 
 /** The zod shape of the shown fields, for the API's view of a finding. */
 export const findingApiShape = Object.fromEntries(FINDING_API_FIELDS.map((f) => [f.apiName, f.schema])) as {

@@ -189,6 +189,69 @@ describe('findings', () => {
     expect(byConnector.body.items.map((f: { id: number }) => f.id)).not.toContain(other.findingIds[0]);
   });
 
+  test('a listed finding shows exactly what the finding itself shows, without its raw item', async () => {
+    const own = await seedFindings(api.orm, { connectorId, productName: 'Every Field Product', count: 0 });
+    const em = api.orm.em.fork();
+    const recordId = crypto.randomUUID();
+    const minutesAgo = (n: number) => new Date(Date.now() - n * 60_000);
+    const everyField = {
+      test: own.testId,
+      recordId,
+      title: 'Log4Shell',
+      severity: 'Critical' as const,
+      description: 'remote code execution',
+      mitigation: 'upgrade to 2.17.1',
+      references: 'https://logging.apache.org/log4j/2.x/security.html',
+      cwes: [502, 400],
+      vulnerabilityIds: ['CVE-2021-44228', 'GHSA-jfh8-c2jp-5v3q'],
+      cvssVector: 'CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:C/C:H/I:H/A:H',
+      cvssScore: 9.75,
+      componentName: 'log4j-core',
+      componentVersion: '2.14.1',
+      filePath: 'services/api/pom.xml',
+      line: 42,
+      endpoint: 'https://api.example.test/login',
+      vulnIdFromTool: 'LOG4J-1',
+      hashCode: 'a'.repeat(64),
+      verified: true,
+      raw: { id: 'every-field' },
+      firstSeenAt: minutesAgo(30),
+      lastSeenAt: minutesAgo(20),
+      createdAt: minutesAgo(30),
+    };
+    // Open for the tool at its Record's later import, so its last sighting is that import, not last_seen_at.
+    const seen = em.create(Finding, { ...everyField, uniqueIdFromTool: 'every-field-seen', personTriagedAt: minutesAgo(25) });
+    // A person's decision on a mitigated finding: its stored last_seen_at stands.
+    const triaged = em.create(Finding, {
+      ...everyField,
+      uniqueIdFromTool: 'every-field-triaged',
+      firstSeenAt: minutesAgo(29),
+      active: false,
+      isMitigated: true,
+      mitigatedAt: minutesAgo(15),
+      falseP: true,
+      riskAccepted: true,
+      outOfScope: true,
+      triagedByPerson: true,
+      personTriagedAt: minutesAgo(5),
+    });
+    const counts = { Critical: 1, High: 0, Medium: 0, Low: 0, Info: 0 };
+    const imported = em.create(Import, { test: own.testId, recordId, fetchId: crypto.randomUUID(), untouched: 1, severityBefore: counts, severityAfter: counts, settings: {}, createdAt: minutesAgo(10) });
+    await em.flush();
+
+    const { items, pages } = await everyPage<{ id: string }>(`/api/v1/findings?testId=${own.testId}&ordering=-firstSeenAt&count=true`, 1);
+    expect(pages).toBe(2);
+    expect(items.map((f) => f.id)).toEqual([triaged.id, seen.id]);
+    for (const listed of items) {
+      const { raw, ...shown } = (await api.call('GET', `/api/v1/findings/${listed.id}`)).body;
+      expect(raw).toEqual({ id: 'every-field' });
+      expect(listed).toEqual(shown);
+    }
+    expect(items[1]).toMatchObject({ lastSeenAt: imported.createdAt.toISOString(), cvssScore: 9.75, testId: own.testId, recordId });
+    expect(items[0]).toMatchObject({ lastSeenAt: everyField.lastSeenAt.toISOString(), mitigatedAt: expect.any(String), falsePositive: true });
+    expect((await api.call('GET', `/api/v1/findings?testId=${own.testId}&count=true&limit=1`)).body.count).toBe(2);
+  });
+
   test('one finding comes with its raw item', async () => {
     const res = await api.call('GET', `/api/v1/findings/${seeded.findingIds[0]}`);
     expect(res.status).toBe(200);

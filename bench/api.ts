@@ -1,5 +1,5 @@
 /**
- * `npm run bench:api` — the API under load, with the worker and the API as real processes (`npm run api`) on a
+ * `npm run bench:api` — the API under load, with the worker and the API as real processes from the production build (`npm run start:api`) on a
  * database holding one synced connector of BENCH_API_RECORDS records × 100 findings (default 1,000: 100,000
  * findings): 30 s each of listing findings and operations as fast as they go (autocannon, BENCH_API_CONNECTIONS
  * connections), 30 s of listing findings at a fixed 500 requests/s (the target: p99 ≤ 50 ms), and 50 concurrent
@@ -97,7 +97,8 @@ async function concurrentSyncs(stack: ChaosStack): Promise<string> {
 }
 
 async function main() {
-  const stack = await ChaosStack.start({ syncConcurrency: null, log: (line) => console.log(`  ${line}`) });
+  // The API and the worker as production runs them: compiled JavaScript (dist/), not the sources under tsx.
+  const stack = await ChaosStack.start({ syncConcurrency: null, build: true, log: (line) => console.log(`  ${line}`) });
   // Ctrl-C still stops the worker, the API, the Temporal server and drops the database.
   process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
   let rows: Load[] = [];
@@ -133,7 +134,7 @@ async function main() {
     `## API under load
 
 Produced by \`npm run bench:api\` (bench/api.ts) on ${new Date().toISOString().slice(0, 10)}. Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'},
-${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node.js ${process.version}; the API (\`npm run api\`), the worker and autocannon on the
+${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node.js ${process.version}; the API (\`npm run start:api\`, compiled), the worker and autocannon on the
 same machine. The database holds one synced connector of ${RECORDS.toLocaleString('en')} records (${findings.toLocaleString('en')} findings).
 Each load runs ${DURATION} s (the last 10 s) with ${CONNECTIONS} connections, cycling through its requests (pages of 50).
 

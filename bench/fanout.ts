@@ -1,7 +1,7 @@
 /**
  * `npm run bench:fanout` — a whole connector sync through Temporal against the same work done directly, side by
  * side in one run: a synthetic Dependency-Track with N projects × M findings (M = 100), the worker and the API as
- * real processes (`npm run worker`, `npm run api`, so the worker's RSS is the process's own), a Temporal dev server
+ * real processes from the production build (`npm run build`, then `start:worker` and `start:api`, so the worker's RSS is the process's own), a Temporal dev server
  * in memory (BENCH_FANOUT_TEMPORAL=sqlite: on a SQLite file, as `npm run dev` runs it). For each N (BENCH_FANOUT_SIZES, default 100,1000,5000) it times a
  * first sync and an identical resync end to end (API request to final Operation), then the same discover, fetches
  * and applies called directly in this process with the same window (the "bare" figure); counts history events and
@@ -21,6 +21,7 @@ import { openDatabase, openPool } from '../src/db/database.js';
 import { SecretBox } from '../src/db/secrets.js';
 import { ChaosStack } from '../chaos/stack.js';
 import type { Workload } from '../chaos/workload.js';
+import { cpuMeter, type Classify } from './cpu-time.js';
 import { writeSection } from './doc-sections.js';
 import { FINDINGS, syntheticConnector } from './synthetic-tool.js';
 
@@ -41,7 +42,7 @@ function workerMemory(groupPid: number): { rssMb: number; peakMb: number } {
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
       const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (pgrp !== groupPid || !readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes('src/worker.ts')) continue;
+      if (pgrp !== groupPid || !/(src\/worker\.ts|dist\/worker\.js)/.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))) continue;
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
       peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
@@ -220,16 +221,52 @@ async function ranTwice(stack: ChaosStack, workload: Workload, operationId: stri
   return { imports: row!.imports, fetches: row!.fetches, twice: row!.twice, requestsTwice: [...requests.values()].filter((n) => n > 1).length };
 }
 
+/** The processes of the stack by role: this process is the tools (and, for the bare runs, the work itself). */
+function processRoles(stack: ChaosStack): Classify {
+  const workers = new Set([stack.worker!, ...stack.extraWorkers].map((w) => w.child.pid!));
+  const api = stack.api!.child.pid!;
+  return ({ pid, pgrp, comm }) => {
+    if (workers.has(pgrp)) return 'worker';
+    if (pgrp === api) return 'api';
+    if (pid === process.pid) return 'bench';
+    if (comm === 'postgres') return 'postgres';
+    if (comm === 'temporal') return 'temporal';
+    return null;
+  };
+}
+
+const ROLE_ORDER = ['temporal', 'worker', 'api', 'postgres', 'bench'];
+
+/**
+ * CPU milliseconds per record by process, e.g. "temporal 12.1, worker 20.3 (MainThread 11.0, …), …, all 60.2";
+ * the worker's share split by thread (the SDK runs workflows in a thread of their own, V8 collects garbage in
+ * helper threads, the Temporal core's gRPC runs on tokio threads).
+ */
+function cpuPerRecord(spent: Map<string, number>, records: number): string {
+  const ms = (seconds: number) => ((seconds * 1000) / records).toFixed(1);
+  const total = ROLE_ORDER.reduce((sum, role) => sum + (spent.get(role) ?? 0), 0);
+  const threads = (role: string) => {
+    const own = [...spent].filter(([name, seconds]) => name.startsWith(`${role}/`) && seconds * 1000 >= records * 0.5);
+    own.sort((a, b) => b[1] - a[1]);
+    return own.length > 0 ? ` (${own.map(([name, seconds]) => `${name.slice(role.length + 1)} ${ms(seconds)}`).join(', ')})` : '';
+  };
+  const parts = ROLE_ORDER.filter((role) => (spent.get(role) ?? 0) > 0.005).map((role) => `${role} ${ms(spent.get(role)!)}${threads(role)}`);
+  return `${parts.join(', ')}; all ${ms(total)}`;
+}
+
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 const perRecord = (n: number, records: number) => (n / records).toFixed(1);
 
 async function main() {
   // In memory by default: a Temporal cluster's own database is nearer to that than a dev SQLite file's fsyncs.
-  const stack = await ChaosStack.start({ syncConcurrency: null, temporalInMemory: !PERSISTENT_TEMPORAL, log: (line) => console.log(`  ${line}`) });
+  // The worker and the API as production runs them: compiled JavaScript (dist/), not the sources under tsx.
+  const stack = await ChaosStack.start({ syncConcurrency: null, temporalInMemory: !PERSISTENT_TEMPORAL, build: true, log: (line) => console.log(`  ${line}`) });
   // Ctrl-C still stops the worker, the API, the Temporal server and drops the database.
   process.once('SIGINT', () => void stack.stop().finally(() => process.exit(130)));
   const rows: string[] = [];
   const breakdowns: string[] = [];
+  /** CPU per record by process, one line per run. */
+  const cpu: string[] = [];
   let twoWorkers = 'not run (BENCH_FANOUT_TWO_WORKERS=0)';
   const restartWorker = async () => {
     await stack.worker!.stop();
@@ -246,13 +283,22 @@ async function main() {
       const temporal = await syntheticConnector(stack, `fanout-${records}`, records);
       const bare = await syntheticConnector(stack, `bare-${records}`, records);
       const memory = sampleMemory(stack);
-      const first = await temporalSync(stack, temporal, records);
+      const roles = processRoles(stack);
+      /** Runs one side of the comparison, noting the CPU each process spent on it. */
+      const measured = async <T>(label: string, run: () => Promise<T>): Promise<T> => {
+        const meter = cpuMeter(roles, new Set(['worker']));
+        const result = await run();
+        cpu.push(`- N = ${records.toLocaleString('en')}, ${label}: ${cpuPerRecord(meter(), records)}`);
+        console.log(`  CPU ms per record, ${label}: ${cpu.at(-1)!.split(': ')[1]}`);
+        return result;
+      };
+      const first = await measured('first sync through Temporal', () => temporalSync(stack, temporal, records));
       const window = first.window;
-      const bareFirst = await bareSync(stack, bare.connectorId, window);
+      const bareFirst = await measured('first sync bare', () => bareSync(stack, bare.connectorId, window));
       console.log(`  first sync: temporal ${secs(first.ms)}, bare ${secs(bareFirst)} (window ${window})`);
       await stack.query('vacuum analyze finding');
-      const again = await temporalSync(stack, temporal, records);
-      const bareAgain = await bareSync(stack, bare.connectorId, window);
+      const again = await measured('identical resync through Temporal', () => temporalSync(stack, temporal, records));
+      const bareAgain = await measured('identical resync bare', () => bareSync(stack, bare.connectorId, window));
       const [peak] = memory();
       console.log(`  identical resync: temporal ${secs(again.ms)}, bare ${secs(bareAgain)}; worker RSS ${idle.toFixed(0)} MB idle, peak ${peak!.toFixed(0)} MB`);
       for (const [name, run, bareMs] of [['first sync', first, bareFirst], ['identical resync', again, bareAgain]] as const) {
@@ -294,17 +340,17 @@ async function main() {
   }
 
   const pgVersion = execFileSync('psql', ['-At', 'postgres://postgres@127.0.0.1:5432/postgres', '-c', 'show server_version'], { encoding: 'utf8' }).trim();
-  const cpu = cpus();
+  const cores = cpus();
   writeSection(
     'fanout',
     `## Connector sync at scale (fan-out)
 
-Produced by \`npm run bench:fanout\` (bench/fanout.ts) on ${new Date().toISOString().slice(0, 10)}. Machine: ${cpu.length} × ${cpu[0]?.model ?? 'unknown CPU'},
+Produced by \`npm run bench:fanout\` (bench/fanout.ts) on ${new Date().toISOString().slice(0, 10)}. Machine: ${cores.length} × ${cores[0]?.model ?? 'unknown CPU'},
 ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node.js ${process.version}, PostgreSQL ${pgVersion} (local), Temporal dev server ${PERSISTENT_TEMPORAL ? 'on a SQLite file' : 'in memory'}.
 
 A synthetic Dependency-Track (the test fake, findings made on request) with N projects of ${FINDINGS} findings each; one
 connector with auto-map. *Temporal* is \`POST /connectors/:id/sync\` to the Operation's final status, worker and API
-as real processes (\`npm run worker\`, \`npm run api\`); *bare* is the same
+as real processes from the production build (\`npm run start:worker\`, \`npm run start:api\`); *bare* is the same
 discover, Test check, fetch, apply and outcome called directly in one process, the same number of records at once
 (the window) against a second connector on its own copy of the tool. Actions are counted from every run's history as
 Temporal Cloud bills them (workflow starts incl. children and continue-as-new, activity attempts, timers, signals,
@@ -317,6 +363,10 @@ ${rows.join('\n')}
 
 Actions per record by kind:
 ${breakdowns.join('\n')}
+
+CPU time per record by process (milliseconds, from /proc; *bench* is the synthetic tool, and in the bare runs also
+the work itself; *all* is the machine's cost of a record):
+${cpu.join('\n')}
 
 **Two workers on one task queue:** ${twoWorkers}
 `,

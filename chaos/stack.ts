@@ -1,3 +1,4 @@
+import { execFile } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { appendFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -5,18 +6,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import pg from 'pg';
 import { createApiToken } from '../src/api/tokens.js';
 import { findFreePort, startService, type ServiceProcess } from '../src/devstack/processes.js';
 import { ensureTemporalCli } from '../src/devstack/temporal-cli.js';
-import { startTemporalDevServer, VULNSYNC_SEARCH_ATTRIBUTES, type TemporalDevServer } from '../src/devstack/temporal-server.js';
+import { DEV_SERVER_DYNAMIC_CONFIG, startTemporalDevServer, VULNSYNC_SEARCH_ATTRIBUTES, type TemporalDevServer } from '../src/devstack/temporal-server.js';
 import { createTestDatabase, type TestDatabase } from '../test/support/database.js';
 
 /** How the runner's own sessions name themselves, so scenarios can tell the worker's sessions apart. */
 export const RUNNER_APPLICATION_NAME = 'vulnsync-chaos';
 
-export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const execFileAsync = promisify(execFile);
+const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 /** Output lines of one child process, the last few kept so a failed row can say what the process said. */
 class OutputTail {
@@ -57,6 +60,11 @@ export interface ChaosStackOptions {
   syncConcurrency?: number | null;
   /** Further environment for the worker and the API (e.g. a benchmark's tuning). */
   env?: NodeJS.ProcessEnv;
+  /**
+   * Run the worker and the API from the production build (`npm run build`, done by start(), then `start:worker`
+   * and `start:api`) instead of the sources under tsx (`npm run worker`, `api`).
+   */
+  build?: boolean;
   /** Keep the worker's and the API's output after `stop()` (the suite names the directory; a Jest run removes it). */
   keepLogs?: boolean;
   log?: (line: string) => void;
@@ -113,6 +121,10 @@ export class ChaosStack {
 
   static async start(options: ChaosStackOptions = {}): Promise<ChaosStack> {
     const log = options.log ?? (() => undefined);
+    if (options.build) {
+      log('building (npm run build)');
+      await execFileAsync('npm', ['run', '--silent', 'build'], { cwd: REPO_ROOT });
+    }
     const cliPath = await ensureTemporalCli();
     let temporal: TemporalDevServer | null = null;
     let temporalDir: string | null = null;
@@ -150,10 +162,15 @@ export class ChaosStack {
     this.client = new Client({ connection: this.temporalConnection, namespace: 'default' });
   }
 
+  /** The npm script that runs a service: from the sources, or from the build. */
+  private script(service: 'worker' | 'api'): string {
+    return this.options.build ? `start:${service}` : service;
+  }
+
   /** Starts `npm run worker` and resolves once it polls (its "worker started" line). */
   async startWorker(): Promise<void> {
     const started = this.workerOutput.waitFor(/worker started/, alive(() => this.worker, this.workerOutput));
-    this.worker = startService('worker', ['npm', 'run', '--silent', 'worker'], { cwd: REPO_ROOT, env: this.env, onLine: (l) => this.workerOutput.push(l) });
+    this.worker = startService('worker', ['npm', 'run', '--silent', this.script('worker')], { cwd: REPO_ROOT, env: this.env, onLine: (l) => this.workerOutput.push(l) });
     await started;
     this.log('worker started');
   }
@@ -163,7 +180,7 @@ export class ChaosStack {
     const output = new OutputTail();
     let worker: ServiceProcess | null = null;
     const started = output.waitFor(/worker started/, alive(() => worker, output));
-    worker = startService(`worker-${this.extraWorkers.length + 2}`, ['npm', 'run', '--silent', 'worker'], { cwd: REPO_ROOT, env: this.env, onLine: (l) => output.push(l) });
+    worker = startService(`worker-${this.extraWorkers.length + 2}`, ['npm', 'run', '--silent', this.script('worker')], { cwd: REPO_ROOT, env: this.env, onLine: (l) => output.push(l) });
     this.extraWorkers.push(worker);
     await started;
     return worker;
@@ -182,7 +199,7 @@ export class ChaosStack {
   async startApi(): Promise<void> {
     const port = await findFreePort();
     const started = this.apiOutput.waitFor(/API listening/, alive(() => this.api, this.apiOutput));
-    this.api = startService('api', ['npm', 'run', '--silent', 'api'], {
+    this.api = startService('api', ['npm', 'run', '--silent', this.script('api')], {
       cwd: REPO_ROOT,
       env: { ...this.env, VULNSYNC_API_PORT: String(port) },
       onLine: (l) => this.apiOutput.push(l),
@@ -259,6 +276,7 @@ function startOwnTemporal(cliPath: string, dbFilename: string | undefined, port:
     searchAttributes: { ...VULNSYNC_SEARCH_ATTRIBUTES },
     logLevel: 'error',
     detached: true,
+    dynamicConfig: DEV_SERVER_DYNAMIC_CONFIG,
   });
 }
 

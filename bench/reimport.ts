@@ -171,10 +171,10 @@ async function main() {
     tool.state.findings[project.uuid] = Array.from({ length: MEMORY_FINDINGS }, (_, i) =>
       dtFinding(project, { name: `package-${i % 2500}`, version: `${i % 7}.${i % 13}.0` }, { vulnId: `CVE-2024-${100000 + i}`, severity: 'HIGH', description: 'x'.repeat(200) }),
     );
-    const runChild = (nodeFlags: string[]) =>
+    const runChild = (nodeFlags: string[], env: Record<string, string>) =>
       new Promise<{ status: number | null; stdout: string }>((resolve) => {
         const proc = spawn(process.execPath, [...nodeFlags, '--import', 'tsx', new URL('./fetch-memory.ts', import.meta.url).pathname], {
-          env: { ...process.env, BENCH_DATABASE_URL: databaseUrl, BENCH_TOOL_URL: tool.url, BENCH_PROJECT: project.uuid, BENCH_API_KEY: DEFAULT_DT_API_KEY },
+          env: { ...process.env, ...env, BENCH_DATABASE_URL: databaseUrl, BENCH_TOOL_URL: tool.url, BENCH_PROJECT: project.uuid, BENCH_API_KEY: DEFAULT_DT_API_KEY },
           stdio: ['ignore', 'pipe', 'inherit'],
         });
         let stdout = '';
@@ -182,13 +182,16 @@ async function main() {
         proc.on('close', (status) => resolve({ status, stdout }));
       });
     const lines: string[] = [];
-    // The worker's own V8 settings (package.json config.workerNodeOptions, used by `npm run worker`), and Node's defaults.
-    const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { config: { workerNodeOptions: string } };
+    // The worker's own settings (package.json: config.workerNodeOptions and the glibc variables `npm run worker`
+    // sets), and Node's and glibc's defaults.
+    const packageJson = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { config: { workerNodeOptions: string }; scripts: { worker: string } };
     const workerFlags = packageJson.config.workerNodeOptions.split(/\s+/).filter(Boolean);
-    for (const flags of [workerFlags, []]) {
-      const child = await runChild(flags);
+    const workerEnv = Object.fromEntries([...packageJson.scripts.worker.matchAll(/(MALLOC_\w+)=\$\{\w+:-(\d+)\}/g)].map((m) => [m[1]!, m[2]!]));
+    for (const [flags, env] of [[workerFlags, workerEnv], [[], {}]] as const) {
+      const child = await runChild([...flags], env);
       if (child.status !== 0) throw new Error(`fetch-memory failed (${child.status}): ${child.stdout}`);
-      lines.push(`- ${flags.length ? `as \`npm run worker\` runs it (\`node ${flags.join(' ')}\`)` : 'with Node.js defaults'}: ${child.stdout.trim().split('\n').pop()}`);
+      const settings = [...Object.entries(env).map(([k, v]) => `${k}=${v}`), 'node', ...flags].join(' ');
+      lines.push(`- ${flags.length ? `as \`npm run worker\` runs it (\`${settings}\`)` : 'with Node.js defaults'}: ${child.stdout.trim().split('\n').pop()}`);
       console.log(lines.at(-1));
     }
     await tool.close();

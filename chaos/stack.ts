@@ -18,8 +18,9 @@ import { createTestDatabase, type TestDatabase } from '../test/support/database.
 /** How the runner's own sessions name themselves, so scenarios can tell the worker's sessions apart. */
 export const RUNNER_APPLICATION_NAME = 'vulnsync-chaos';
 
-export const execFileAsync = promisify(execFile);
-const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL('..', import.meta.url));
+
+const execFileAsync = promisify(execFile);
 
 /** Output lines of one child process, the last few kept so a failed row can say what the process said. */
 class OutputTail {

@@ -7,6 +7,30 @@ import { readFileSync, readdirSync } from 'node:fs';
 /** Clock ticks per second of /proc/<pid>/stat's times (USER_HZ, 100 on Linux everywhere). */
 const TICKS = 100;
 
+/** What a /proc/<pid>/stat (or /proc/<pid>/task/<tid>/stat) says, or null when the process or thread is gone. */
+export function procStat(path: string): { comm: string; pgrp: number; seconds: number; childSeconds: number } | null {
+  let stat: string;
+  try {
+    stat = readFileSync(path, 'utf8');
+  } catch {
+    return null; // gone between listing and reading
+  }
+  const close = stat.lastIndexOf(')');
+  // Fields after the command: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) cutime(16) cstime(17).
+  const fields = stat.slice(close + 2).split(' ').map(Number);
+  return {
+    comm: stat.slice(stat.indexOf('(') + 1, close),
+    pgrp: fields[2]!,
+    seconds: (fields[11]! + fields[12]!) / TICKS,
+    childSeconds: (fields[13]! + fields[14]!) / TICKS,
+  };
+}
+
+/** The pids of the processes alive now. */
+export function processIds(): string[] {
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry));
+}
+
 /** Names a process by its process group, its command or its pid; null leaves it out. */
 export type Classify = (process: { pid: number; pgrp: number; comm: string }) => string | null;
 
@@ -19,41 +43,23 @@ function threadSeconds(pid: string, into: Map<string, number>, prefix: string): 
     return;
   }
   for (const tid of tasks) {
-    try {
-      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
-      const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
-      const name = `${prefix}${stat.slice(stat.indexOf('(') + 1, close)}`;
-      into.set(name, (into.get(name) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICKS);
-    } catch {
-      // the thread ended between listing and reading
-    }
+    const thread = procStat(`/proc/${pid}/task/${tid}/stat`);
+    if (thread) into.set(`${prefix}${thread.comm}`, (into.get(`${prefix}${thread.comm}`) ?? 0) + thread.seconds);
   }
 }
 
 /**
  * CPU seconds (user + system) per class of the processes alive now; for the classes in `byThread`, also per thread
- * name as `class/thread`.
+ * name as `class/thread`. A process's children that ended count in it (PostgreSQL backends of a closed pool, say).
  */
 export function cpuSeconds(classify: Classify, byThread: ReadonlySet<string> = new Set()): Map<string, number> {
   const totals = new Map<string, number>();
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    let stat: string;
-    try {
-      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-    } catch {
-      continue; // gone between listing and reading
-    }
-    const close = stat.lastIndexOf(')');
-    const comm = stat.slice(stat.indexOf('(') + 1, close);
-    // Fields after the command: state(3) ppid(4) pgrp(5) ... utime(14) stime(15) cutime(16) cstime(17). A
-    // process's children that ended count in its cutime/cstime: PostgreSQL backends of a closed pool, say.
-    const fields = stat.slice(close + 2).split(' ');
-    const name = classify({ pid: Number(entry), pgrp: Number(fields[2]), comm });
+  for (const entry of processIds()) {
+    const stat = procStat(`/proc/${entry}/stat`);
+    if (!stat) continue;
+    const name = classify({ pid: Number(entry), pgrp: stat.pgrp, comm: stat.comm });
     if (!name) continue;
-    const seconds = (Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14])) / TICKS;
-    totals.set(name, (totals.get(name) ?? 0) + seconds);
+    totals.set(name, (totals.get(name) ?? 0) + stat.seconds + stat.childSeconds);
     if (byThread.has(name)) threadSeconds(entry, totals, `${name}/`);
   }
   return totals;

@@ -10,7 +10,7 @@
  * that every record was fetched and applied exactly once. Writes its section of docs/benchmarks.md.
  */
 import { execFileSync } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { setTimeout as delay } from 'node:timers/promises';
 import { pino } from 'pino';
@@ -21,7 +21,7 @@ import { openDatabase, openPool } from '../src/db/database.js';
 import { SecretBox } from '../src/db/secrets.js';
 import { ChaosStack } from '../chaos/stack.js';
 import type { Workload } from '../chaos/workload.js';
-import { cpuMeter, type Classify } from './cpu-time.js';
+import { cpuMeter, processIds, procStat, type Classify } from './cpu-time.js';
 import { writeSection } from './doc-sections.js';
 import { FINDINGS, syntheticConnector } from './synthetic-tool.js';
 
@@ -37,12 +37,10 @@ type IHistoryEvent = temporal.api.history.v1.IHistoryEvent;
 function workerMemory(groupPid: number): { rssMb: number; peakMb: number } {
   let rss = 0;
   let peak = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
+  for (const entry of processIds()) {
+    if (procStat(`/proc/${entry}/stat`)?.pgrp !== groupPid) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const pgrp = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2]);
-      if (pgrp !== groupPid || !/(src\/worker\.ts|dist\/worker\.js)/.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))) continue;
+      if (!/(src\/worker\.ts|dist\/worker\.js)/.test(readFileSync(`/proc/${entry}/cmdline`, 'utf8'))) continue;
       const status = readFileSync(`/proc/${entry}/status`, 'utf8');
       rss = Math.max(rss, Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);
       peak = Math.max(peak, Number(/VmHWM:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024);

@@ -25,9 +25,10 @@ export const VULNSYNC_SEARCH_ATTRIBUTES: Readonly<Record<string, SearchAttribute
  *   every use, on every workflow start and visibility write. With the cache on, attributes registered on a
  *   running server are seen only after a restart, which startTemporalDevServer does when it registers any.
  */
+const SEARCH_ATTRIBUTE_REFRESH = 'system.forceSearchAttributesCacheRefreshOnRead';
 export const DEV_SERVER_DYNAMIC_CONFIG: Readonly<Record<string, boolean>> = {
   'system.enableActivityEagerExecution': true,
-  'system.forceSearchAttributesCacheRefreshOnRead': false,
+  [SEARCH_ATTRIBUTE_REFRESH]: false,
 };
 
 /** What `temporal server start-dev` is asked to run; temporal-dev.yml's temporal service maps onto it. */
@@ -234,7 +235,7 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
     }
     // A server that caches attribute definitions would refuse runs carrying the new ones until it reloads them.
     // (A server in memory has its attributes from its flags and would lose everything in a restart.)
-    if (registered > 0 && settings.dbFilename !== undefined && cachesSearchAttributes(args)) {
+    if (registered > 0 && settings.dbFilename !== undefined && settings.dynamicConfig?.[SEARCH_ATTRIBUTE_REFRESH] === false) {
       await server.stop();
       server = await launch();
     }
@@ -251,9 +252,4 @@ export async function startTemporalDevServer(options: StartTemporalDevServerOpti
     exited: server.exited,
     stop: server.stop,
   };
-}
-
-/** Whether start-dev runs with these arguments keep search-attribute definitions cached (see DEV_SERVER_DYNAMIC_CONFIG). */
-function cachesSearchAttributes(args: readonly string[]): boolean {
-  return args.some((arg, i) => args[i - 1] === '--dynamic-config-value' && /^system\.forceSearchAttributesCacheRefreshOnRead=false$/i.test(arg));
 }

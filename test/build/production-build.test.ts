@@ -144,4 +144,20 @@ describe('the production build', () => {
     const apiMetrics = await scrape(`${apiUrl}/metrics`);
     expect(sampleValue(apiMetrics, 'vulnsync_sync_findings_sum', { action: 'created' })).toBe(2);
   }, 60_000);
+
+  it('loads the AWS SDK only when an AWS connector is used: the worker and the API start without it', async () => {
+    // Importing the entry points runs no server (they start only as the process's main module).
+    const loaded = async (entry: string) => {
+      const script = `await import('./dist/${entry}'); const { createRequire } = await import('node:module');
+        console.log(JSON.stringify(Object.keys(createRequire(import.meta.url).cache)));`;
+      const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: process.cwd() });
+      return JSON.parse(stdout) as string[];
+    };
+    for (const entry of ['worker.js', 'server.js']) {
+      const modules = await loaded(entry);
+      expect(modules.some((m) => m.includes('node_modules/@aws-sdk/'))).toBe(false);
+      // The cache does list CommonJS packages: the check above could see the SDK if it were loaded.
+      expect(modules.some((m) => m.includes('node_modules/'))).toBe(true);
+    }
+  }, 60_000);
 });

@@ -1,5 +1,4 @@
-import { GetFindingsCommand, paginateGetFindings, SecurityHubClient, type AwsSecurityFindingFilters } from '@aws-sdk/client-securityhub';
-import { AssumeRoleCommand, GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
+import type { AwsSecurityFindingFilters } from '@aws-sdk/client-securityhub';
 import { z } from 'zod';
 import { ConnectorError } from '../../errors.js';
 import { AWS_PUBLIC_ENDPOINTS, awsClientOptions, connectorErrorOfAws } from '../http/aws-sdk.js';
@@ -33,10 +32,26 @@ function accessKeyOf(secret: string) {
   return { accessKeyId, secretAccessKey };
 }
 
+type AwsSdk = { hub: typeof import('@aws-sdk/client-securityhub'); sts: typeof import('@aws-sdk/client-sts') };
+let sdkLoading: Promise<AwsSdk> | undefined;
+/** The AWS SDK loads at the first AWS call: a worker or API without an AWS connector never holds its code (about 5 MB of heap). */
+function awsSdk(): Promise<AwsSdk> {
+  sdkLoading ??= Promise.all([import('@aws-sdk/client-securityhub'), import('@aws-sdk/client-sts')]).then(
+    ([hub, sts]) => ({ hub, sts }),
+    (err: unknown) => {
+      sdkLoading = undefined;
+      throw err;
+    },
+  );
+  return sdkLoading;
+}
+
 /** The SDK clients for one call, signed with the secret's key or the assumed role's temporary credentials. */
 async function clientsFor(config: ConnectorConfig<Settings>, region: string, ctx: ConnectorContext, tuning: HttpTuning) {
   const { settings } = config;
   const key = accessKeyOf(config.secret);
+  const sdk = await awsSdk();
+  const { STSClient, AssumeRoleCommand } = sdk.sts;
   const secrets = [key.accessKeyId, key.secretAccessKey];
   const options = () => ({ region, ...awsClientOptions(NAME, config.location, ctx, tuning) });
   const fail = (error: unknown) => connectorErrorOfAws(NAME, error, { permissionHint: PERMISSION_HINT, secrets });
@@ -52,13 +67,13 @@ async function clientsFor(config: ConnectorConfig<Settings>, region: string, ctx
     secrets.push(c.AccessKeyId, c.SecretAccessKey, c.SessionToken ?? '');
     sts = new STSClient({ ...options(), credentials });
   }
-  const hub = new SecurityHubClient({ ...options(), credentials });
-  return { settings, hub, sts, fail };
+  const hub = new sdk.hub.SecurityHubClient({ ...options(), credentials });
+  return { settings, hub, sts, fail, sdk };
 }
 
 async function accountOf(clients: Awaited<ReturnType<typeof clientsFor>>, ctx: ConnectorContext): Promise<string> {
   if (clients.settings.accountId) return clients.settings.accountId;
-  const identity = await clients.sts.send(new GetCallerIdentityCommand({}), { abortSignal: ctx.signal }).catch((error: unknown) => Promise.reject(clients.fail(error)));
+  const identity = await clients.sts.send(new clients.sdk.sts.GetCallerIdentityCommand({}), { abortSignal: ctx.signal }).catch((error: unknown) => Promise.reject(clients.fail(error)));
   if (!identity.Account) throw new ConnectorError('BAD_TOOL_DATA', `${NAME}: sts:GetCallerIdentity answered without an account`);
   return identity.Account;
 }
@@ -97,7 +112,7 @@ export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConn
     async check(config, ctx) {
       const region = config.settings.regions[0]!;
       const clients = await clientsFor(config, region, ctx, tuning);
-      await clients.hub.send(new GetFindingsCommand({ MaxResults: 1, Filters: filtersFor(clients.settings.accountId, region) }), { abortSignal: ctx.signal }).catch((error: unknown) => Promise.reject(clients.fail(error)));
+      await clients.hub.send(new clients.sdk.hub.GetFindingsCommand({ MaxResults: 1, Filters: filtersFor(clients.settings.accountId, region) }), { abortSignal: ctx.signal }).catch((error: unknown) => Promise.reject(clients.fail(error)));
     },
 
     async *discover(config, ctx) {
@@ -110,7 +125,7 @@ export function createAwsSecurityHubConnector(tuning: HttpTuning = {}): ToolConn
       const { accountId, region } = recordOf(record);
       const clients = await clientsFor(config, region, ctx, tuning);
       const startingToken = cursor?.next;
-      const pages = paginateGetFindings({ client: clients.hub, pageSize: PAGE_SIZE, startingToken }, { Filters: filtersFor(accountId, region) }, { abortSignal: ctx.signal });
+      const pages = clients.sdk.hub.paginateGetFindings({ client: clients.hub, pageSize: PAGE_SIZE, startingToken }, { Filters: filtersFor(accountId, region) }, { abortSignal: ctx.signal });
       try {
         for await (const page of pages) {
           if (!Array.isArray(page.Findings)) throw new ConnectorError('BAD_TOOL_DATA', `${NAME} sent a GetFindings answer without Findings`);

@@ -92,7 +92,9 @@ function countActions(events: IHistoryEvent[], cost: RunCost): void {
     cost.kinds[kind] = (cost.kinds[kind] ?? 0) + n;
     cost.actions += n;
   };
-  let localActivityInTask = false;
+  // Local activities are recorded as markers after the workflow task that ran them: one action per such task.
+  let task: { id: string; identity: string } | null = null;
+  const tasksWithLocalActivities = new Set<string>();
   for (const e of events) {
     if (e.workflowExecutionStartedEventAttributes) add('workflow started');
     else if (e.activityTaskScheduledEventAttributes) add(`activity ${e.activityTaskScheduledEventAttributes.activityType?.name}`);
@@ -103,18 +105,30 @@ function countActions(events: IHistoryEvent[], cost: RunCost): void {
       // The SDK's own upsert of TemporalChangeVersion (a `patched` workflow) is exempt from billing.
       const names = Object.keys(e.upsertWorkflowSearchAttributesEventAttributes.searchAttributes?.indexedFields ?? {});
       if (names.some((name) => name !== 'TemporalChangeVersion')) add('search attribute upsert');
-    }
-    else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity') localActivityInTask = true;
-    else if (e.workflowTaskCompletedEventAttributes) {
-      if (localActivityInTask) add('local activities (one per workflow task)');
-      localActivityInTask = false;
+    } else if (e.workflowTaskCompletedEventAttributes) {
+      task = { id: String(e.eventId), identity: e.workflowTaskCompletedEventAttributes.identity ?? '?' };
+    } else if (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' && task) {
+      if (!tasksWithLocalActivities.has(task.id)) add('local activities (one per workflow task)');
+      tasksWithLocalActivities.add(task.id);
+      if (localActivityType(e) === 'fetchFindings') cost.fetchesBy[task.identity] = (cost.fetchesBy[task.identity] ?? 0) + 1;
     }
   }
-  // The worker that ran each fetch: the identity on the started event of the fetchFindings activity.
+  // The worker that ran each fetch as a regular activity: the identity on the started event of the fetchFindings activity.
   const fetchIds = new Set(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchFindings').map((e) => String(e.eventId)));
   for (const e of events) {
     const started = e.activityTaskStartedEventAttributes;
     if (started && fetchIds.has(String(started.scheduledEventId))) cost.fetchesBy[started.identity ?? '?'] = (cost.fetchesBy[started.identity ?? '?'] ?? 0) + 1;
+  }
+}
+
+/** The activity type a local activity's marker names (the SDK's marker data is JSON). */
+function localActivityType(e: IHistoryEvent): string | undefined {
+  const data = e.markerRecordedEventAttributes?.details?.data?.payloads?.[0]?.data;
+  if (!data) return undefined;
+  try {
+    return (JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type?: string }).activity_type;
+  } catch {
+    return undefined;
   }
 }
 

@@ -153,6 +153,8 @@ export async function startWorker(env: NodeJS.ProcessEnv = process.env, options:
         workerWindow,
       }),
       maxConcurrentActivityTaskExecutions: slots,
+      // A record's steps run as local activities first: the same slots bound them.
+      maxConcurrentLocalActivityExecutions: slots,
     });
   } catch (err) {
     await health?.close();

@@ -182,6 +182,8 @@ const HEARTBEAT_EVERY_MS = 5_000;
  */
 async function whileHeartbeating<T>(work: () => Promise<T>, details?: () => unknown): Promise<T> {
   const ctx = Context.current();
+  // A local activity cannot heartbeat: the workflow task it runs in is what keeps it alive.
+  if (ctx.info.isLocal) return work();
   const timer = setInterval(() => ctx.heartbeat(details?.()), HEARTBEAT_EVERY_MS);
   try {
     return await work();
@@ -253,6 +255,8 @@ export function createActivityGroups(deps: ActivityDeps) {
       onWait: (ms, reason) => {
         ctx?.heartbeat({ waitingMs: ms, reason });
       },
+      // A local attempt hands a wait the tool asks for to the regular activity, which heartbeats while it waits.
+      ...(ctx?.info.isLocal ? { maxWaitMs: 0 } : {}),
       ...extra,
     };
   }

@@ -124,6 +124,11 @@ export interface ConnectorContext {
   signal?: AbortSignal;
   /** Called while waiting (e.g. honouring Retry-After) so a long wait keeps the activity heartbeating. */
   onWait?: (ms: number, reason: string) => void;
+  /**
+   * The longest wait for the tool taken in process (the retry policy's own limit when left out); a longer one
+   * fails the call, typed, with the delay. A local activity takes none: the activity that follows it waits.
+   */
+  maxWaitMs?: number;
   /** Where requests may go (the server's VULNSYNC_DENY_NETWORKS, …); the defaults when left out. */
   outbound?: Outbound;
   /** Called once per request sent to the tool, with the error type it ended in (null when answered as hoped): the worker's metrics. */

@@ -1,9 +1,9 @@
 import { defineQuery, patched, setCurrentDetails, setHandler, upsertSearchAttributes, uuid4, workflowInfo } from '@temporalio/workflow';
 import type { ImportCounts, OperationTrigger } from '../domain.js';
 import { ProductIdKey } from '../search-attributes.js';
-import type { ApplyReimportResult, FetchFindingsResult, PrepareRecordSyncResult } from '../activities/index.js';
+import type { ApplyReimportInput, ApplyReimportResult, FetchFindingsInput, FetchFindingsResult, PrepareRecordSyncResult } from '../activities/index.js';
 import { closingOnFailure, finishOperation, startOperation } from './operation.js';
-import { db, describeFailure, reimport, tool } from './shared.js';
+import { db, describeFailure, localReimport, locallyFirst, localTool, reimport, tool } from './shared.js';
 
 /** Fetches of one run before a fetch whose staging keeps going missing fails the run. */
 const MAX_FETCHES = 3;
@@ -13,6 +13,12 @@ const MAX_FETCHES = 3;
  * per record instead of four (docs/scaling.md).
  */
 const FOLDED_RECORD_STEPS = 'folded-record-steps';
+
+/** Since this patch the fetch and the apply are tried as local activities first (`locallyFirst`). */
+const LOCAL_RECORD_STEPS = 'local-record-steps';
+
+/** A larger apply runs as a regular activity at once: it would hold the workflow task open for seconds. */
+const LOCAL_APPLY_MAX_ITEMS = 5_000;
 
 export interface RecordSyncInput {
   connectorId: string;
@@ -70,20 +76,24 @@ export async function recordSync(input: RecordSyncInput): Promise<RecordSyncResu
   return closingOnFailure(closing, async () => {
     // Runs started before the record's steps were folded into the fetch and the apply replay the older path.
     if (!patched(FOLDED_RECORD_STEPS)) return syncInSteps(input, operationId, ownOperation, progress);
+    const local = patched(LOCAL_RECORD_STEPS);
+    const fetchFindings = (i: FetchFindingsInput) => (local ? locallyFirst(localTool.fetchFindings, tool.fetchFindings, i) : tool.fetchFindings(i));
+    const applyReimport = (i: ApplyReimportInput) =>
+      local && (i.fetched ?? 0) <= LOCAL_APPLY_MAX_ITEMS ? locallyFirst(localReimport.applyReimport, reimport.applyReimport, i) : reimport.applyReimport(i);
     const fetchId = uuid4();
     let prepared: PrepareRecordSyncResult | undefined;
     let fetched: FetchFindingsResult;
     let applied: ApplyReimportResult;
     for (let attempt = 1; ; attempt++) {
       progress.phase = 'fetching';
-      fetched = await tool.fetchFindings({ fetchId, connectorId: input.connectorId, recordId: input.recordId, operationId, prepare: true });
+      fetched = await fetchFindings({ fetchId, connectorId: input.connectorId, recordId: input.recordId, operationId, prepare: true });
       prepared = fetched.prepared ?? prepared;
       if (attempt === 1 && prepared) describeRecord(prepared);
       if (!prepared?.syncable || !prepared.testId) return skip(input.recordId, prepared, operationId, ownOperation, progress);
       progress.fetchedItems = fetched.items;
       progress.phase = 'applying';
       try {
-        applied = await reimport.applyReimport({ fetchId, connectorId: input.connectorId, testId: prepared.testId, operationId, recordId: input.recordId, fetched: fetched.items });
+        applied = await applyReimport({ fetchId, connectorId: input.connectorId, testId: prepared.testId, operationId, recordId: input.recordId, fetched: fetched.items });
         break;
       } catch (err) {
         // Staged rows went missing after the fetch (the apply reset it): fetch again rather than apply less.

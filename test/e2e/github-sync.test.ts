@@ -64,10 +64,16 @@ describe('a GitHub Advanced Security connector, end to end', () => {
 
     const record = (await stack.call('GET', `/api/v1/records?connectorId=${created.body.id}`)).body.items[0];
     const histories = [];
-    for (const workflowId of [started.body.workflowId, `sync/${created.body.id}/${record.id}`]) {
-      const history = await stack.temporal.client.workflow.getHandle(workflowId).fetchHistory();
+    const recordHistory = await stack.temporal.client.workflow.getHandle(`sync/${created.body.id}/${record.id}`).fetchHistory();
+    for (const history of [await stack.temporal.client.workflow.getHandle(started.body.workflowId).fetchHistory(), recordHistory]) {
       histories.push(JSON.stringify(history));
     }
+    // The fetch's local attempt took no in-process wait: it failed typed at the first 502, and the regular
+    // activity went on from the staged page 1.
+    const events = recordHistory.events ?? [];
+    const localFetch = events.find((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity');
+    expect(localFetch?.markerRecordedEventAttributes?.failure?.cause?.applicationFailureInfo?.type ?? localFetch?.markerRecordedEventAttributes?.failure?.applicationFailureInfo?.type).toBe('TOOL_UNAVAILABLE');
+    expect(events.filter((e) => e.activityTaskScheduledEventAttributes?.activityType?.name === 'fetchFindings')).toHaveLength(1);
     const everything = histories.join('\n');
     expect(everything).toContain(record.id);
     for (const forbidden of [DEFAULT_GITHUB_TOKEN, LEAKED_SECRET, 'Unique rule description', 'js/rule-1']) {

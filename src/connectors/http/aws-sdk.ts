@@ -77,7 +77,7 @@ export function awsRetryStrategy(toolName: string, policy: RetryPolicy, ctx: Con
       const retryable = ['THROTTLING', 'TRANSIENT', 'SERVER_ERROR'].includes(info.errorType);
       if (!retryable || attempt >= policy.maxAttempts || ctx.signal?.aborted) throw info.error;
       const delay = serverDelayOf(error, info.errorType === 'THROTTLING') ?? backoffDelayMs(policy, attempt);
-      if (delay > policy.maxDelayMs) throw info.error;
+      if (delay > Math.min(policy.maxDelayMs, ctx.maxWaitMs ?? Infinity)) throw info.error;
       ctx.onWait?.(delay, `${toolName} answered ${statusOf(error) ?? error.code ?? error.name ?? 'an error'}${error.name ? ` (${error.name})` : ''}`);
       return tokenOf(attempt, delay);
     },

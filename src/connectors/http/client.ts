@@ -315,7 +315,7 @@ export function createHttpClient(options: HttpClientOptions): HttpClient {
       ctx.onToolCall?.(retry.type);
 
       const exhausted = attemptNo >= maxAttempts;
-      if (exhausted || retry.delayMs > policy.maxDelayMs) {
+      if (exhausted || retry.delayMs > Math.min(policy.maxDelayMs, ctx.maxWaitMs ?? Infinity)) {
         const note = exhausted && maxAttempts > 1 ? ` after ${attemptNo} attempts` : '';
         const wait = retry.serverAsked ? `; ${tool} asked to wait ${formatMs(retry.delayMs)}` : '';
         throw new ConnectorError(retry.type, `${retry.error.message}${note}${wait}`, {

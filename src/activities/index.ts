@@ -506,18 +506,25 @@ export function createActivityGroups(deps: ActivityDeps) {
         await stager.close();
       }
     }
-    await em.execute(`update sync_fetch set status = 'fetched', fetched_at = now() where id = ? and status = 'fetching'`, [input.fetchId]);
-    fetch = await em.fork().findOneOrFail(SyncFetch, { id: input.fetchId });
-    return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
+    const [done] = await em.execute<{ item_count: number; pages: number }[]>(
+      `update sync_fetch set status = case when status = 'fetching' then 'fetched' else status end,
+         fetched_at = case when status = 'fetching' then now() else fetched_at end
+       where id = ? returning item_count, pages`,
+      [input.fetchId],
+    );
+    if (!done) throw new Error(`fetch ${input.fetchId} does not exist`);
+    return { fetchId: input.fetchId, items: done.item_count, pages: done.pages };
   }
 
   async function noteSyncOutcome(em: ForkedEm, input: RecordSyncOutcomeInput): Promise<void> {
-    const record = await em.findOne(ToolRecord, { id: input.recordId });
+    // One statement, not a load and a flush: it runs once per record of every sync.
+    const [record] = await em.execute<{ id: string; name: string }[]>(
+      `update tool_record set last_sync_at = now(), last_sync_status = ?,
+         state = case when ? and state = 'good' then 'missing' else state end
+       where id = ? returning id, name`,
+      [input.status, input.errorType === 'RECORD_MISSING', input.recordId],
+    );
     if (!record) return;
-    record.lastSyncAt = new Date();
-    record.lastSyncStatus = input.status;
-    if (input.errorType === 'RECORD_MISSING' && record.state === 'good') record.state = 'missing';
-    await em.flush();
     deps.metrics?.recordSync(input.status);
     const line = {
       ...currentRun(),

@@ -49,7 +49,7 @@ export const reimport = proxyActivities<ReimportActivities>({
  * for a few seconds: a step that fails for a reason worth retrying, or takes longer, goes on as the regular
  * activity (`locallyFirst`), heartbeated and retried, and visible to operators as a pending activity.
  */
-const LOCAL_ATTEMPT = { startToCloseTimeout: '2s', retry: { maximumAttempts: 1 } } as const;
+const LOCAL_ATTEMPT = { startToCloseTimeout: '5s', retry: { maximumAttempts: 1 } } as const;
 export const localTool = proxyLocalActivities<ToolActivities>(LOCAL_ATTEMPT);
 export const localReimport = proxyLocalActivities<ReimportActivities>(LOCAL_ATTEMPT);
 

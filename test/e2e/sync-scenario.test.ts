@@ -204,7 +204,7 @@ describe('a connector, end to end through the API', () => {
     tool.state.findings[epsilon!.uuid] = [finding(epsilon!, 'braces', 'CVE-2024-4068')];
     const connector = await createConnector('attach', { autoMap: true });
     await startAndWait(`/api/v1/connectors/${connector.id}/discover`);
-    tool.state.faults.push({ match: `/api/v1/finding/project/${epsilon!.uuid}`, times: 1, respond: { delayMs: 4000 } });
+    tool.state.faults.push({ match: `/api/v1/finding/project/${epsilon!.uuid}`, times: 1, respond: { delayMs: 8000 } });
 
     const started = await stack.call('POST', `/api/v1/connectors/${connector.id}/sync`);
     expect(started.body.attached).toBe(false);

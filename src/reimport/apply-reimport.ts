@@ -79,10 +79,10 @@ function candidatesSql(matching: MatchingAlgorithm): string {
   }
 }
 
-const emptySeverityCounts = () => Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as SeverityCounts;
-
 /** Severity counts as read back from jsonb (which orders keys its own way), in the order of SEVERITIES. */
-const inSeverityOrder = (counts: SeverityCounts): SeverityCounts => Object.fromEntries(SEVERITIES.map((s) => [s, Number(counts[s] ?? 0)])) as SeverityCounts;
+const inSeverityOrder = (counts: Partial<SeverityCounts>): SeverityCounts => Object.fromEntries(SEVERITIES.map((s) => [s, Number(counts[s] ?? 0)])) as SeverityCounts;
+
+const emptySeverityCounts = () => inSeverityOrder({});
 
 /** Empties a fetch so it starts over: its staged rows go and its cursor returns to the start, together. */
 async function resetFetch(tx: EntityManager, fetchId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { ActivityFailure, ApplicationFailure, ChildWorkflowFailure, isCancellation, proxyActivities, proxyLocalActivities, sleep, type ActivityOptions } from '@temporalio/workflow';
 import type { DatabaseActivities, ReimportActivities, ToolActivities } from '../activities/index.js';
 import type { ToolFailureDetails } from '../activities/failures.js';
-import { NON_RETRYABLE_ERROR_TYPES } from '../errors.js';
+import { isRetryableType, NON_RETRYABLE_ERROR_TYPES, type ErrorType } from '../errors.js';
 
 const retry = {
   initialInterval: '2s',
@@ -62,7 +62,7 @@ export async function locallyFirst<I, R>(local: (input: I) => Promise<R>, regula
   try {
     return await local(input);
   } catch (err) {
-    if (isCancellation(err) || (NON_RETRYABLE_ERROR_TYPES as readonly string[]).includes(describeFailure(err).type)) throw err;
+    if (isCancellation(err) || !isRetryableType(describeFailure(err).type as ErrorType)) throw err;
     const cause = rootCause(err);
     const wait = cause instanceof ApplicationFailure ? (cause.details?.[0] as Partial<ToolFailureDetails> | undefined)?.retryAfterMs : null;
     if (wait) await sleep(wait);

@@ -11,7 +11,7 @@ import { Connector, Operation, SyncFetch, ToolRecord, type OperationError, type 
 import type { SecretBox } from '../db/secrets.js';
 import type { ImportCounts, OperationStatus, OperationTrigger, OperationType } from '../domain.js';
 import { ConnectorError, type ErrorType } from '../errors.js';
-import { markMissing, reconcileRecordPage, testFor, type ReconcileResult } from '../records/index.js';
+import { markMissing, reconcileRecordPage, testIdFor, type ReconcileResult } from '../records/index.js';
 import { applyReimportSql } from '../reimport/apply-reimport.js';
 import { createPageStager, discardStagedPages, stagedPagesIntact } from '../reimport/staging.js';
 import type { WorkerMetrics } from '../telemetry/worker-metrics.js';
@@ -230,8 +230,9 @@ export function createActivityGroups(deps: ActivityDeps) {
 
   type ForkedEm = ReturnType<MikroORM['em']['fork']>;
 
-  async function connectorWithConfig(em: ForkedEm, connectorId: string) {
-    const connector = await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] });
+  /** The connector opened with its secret; `loaded` when the caller already read it with `secretEncrypted`. */
+  async function connectorWithConfig(em: ForkedEm, connectorId: string, loaded?: Connector) {
+    const connector = loaded ?? (await em.findOneOrFail(Connector, { id: connectorId }, { populate: ['secretEncrypted'] }));
     try {
       const { tool: plugin, connection } = openConnector(connector, deps.secrets, registry);
       return { connector, plugin, connection };
@@ -406,9 +407,9 @@ export function createActivityGroups(deps: ActivityDeps) {
       const em = deps.orm.em.fork();
       if (!input.prepare) return fetchIntoStaging(em, input);
       // Preparing again on a retry is harmless: it only reads, and finds the Test it made.
-      const prepared = await prepareSync(em, input);
+      const { prepared, record } = await prepareAndLoad(em, input, { withSecret: true });
       if (!prepared.syncable || !prepared.testId) return { fetchId: input.fetchId, items: 0, pages: 0, prepared };
-      return { ...(await fetchIntoStaging(em.fork(), input)), prepared };
+      return { ...(await fetchIntoStaging(em.fork(), input, record)), prepared };
     },
 
     /**
@@ -447,21 +448,26 @@ export function createActivityGroups(deps: ActivityDeps) {
   };
 
   async function prepareSync(em: ForkedEm, input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
-    const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector', 'product'] });
+    return (await prepareAndLoad(em, input, { withSecret: false })).prepared;
+  }
+
+  /** `prepareSync`, and the Record with its Connector as read (with the secret when asked), for the fetch that follows. */
+  async function prepareAndLoad(em: ForkedEm, input: PrepareRecordSyncInput, options: { withSecret: boolean }) {
+    const populate = options.withSecret ? (['connector.secretEncrypted', 'product'] as const) : (['connector', 'product'] as const);
+    const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate });
     if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
     const connector = record.connector;
     const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };
-    if (!connector.enabled) return { ...base, syncable: false, reason: 'the connector is disabled', productId: null, testId: null };
-    if (record.state !== 'good' || !record.product) {
-      return { ...base, syncable: false, reason: `the record is ${record.state === 'good' ? 'not mapped' : record.state}`, productId: null, testId: null };
-    }
+    const notSyncable = (reason: string) => ({ prepared: { ...base, syncable: false, reason, productId: null, testId: null }, record });
+    if (!connector.enabled) return notSyncable('the connector is disabled');
+    if (record.state !== 'good' || !record.product) return notSyncable(`the record is ${record.state === 'good' ? 'not mapped' : record.state}`);
     const product = record.product;
-    const test = await testFor(em, product, connector, toolConnector(connector.tool).displayName);
-    return { ...base, syncable: true, productId: product.id, testId: test.id };
+    const testId = await testIdFor(em, product, connector, toolConnector(connector.tool).displayName);
+    return { prepared: { ...base, syncable: true, productId: product.id, testId }, record };
   }
 
-  async function fetchIntoStaging(em: ForkedEm, input: FetchFindingsInput): Promise<FetchFindingsResult> {
-    const record = await em.findOneOrFail(ToolRecord, { id: input.recordId });
+  /** `loaded`: the Record with its Connector and secret, when the same activity just read them. */
+  async function fetchIntoStaging(em: ForkedEm, input: FetchFindingsInput, loaded?: ToolRecord): Promise<FetchFindingsResult> {
     await em.execute(
       `insert into sync_fetch (id, record_id, operation_id, status, pages, item_count, created_at)
        values (?, ?, ?, 'fetching', 0, 0, now()) on conflict (id) do nothing`,
@@ -470,7 +476,8 @@ export function createActivityGroups(deps: ActivityDeps) {
     let fetch = await em.findOneOrFail(SyncFetch, { id: input.fetchId });
     if (fetch.status !== 'fetching') return { fetchId: fetch.id, items: fetch.itemCount, pages: fetch.pages };
 
-    const { plugin, connection } = await connectorWithConfig(em, input.connectorId);
+    const record = loaded ?? (await em.findOneOrFail(ToolRecord, { id: input.recordId }));
+    const { plugin, connection } = await connectorWithConfig(em, input.connectorId, loaded?.connector);
     const stored: unknown = fetch.cursor ?? null;
     const resumable = stored === null || plugin.acceptsFetchCursor(stored);
     if (fetch.pages > 0 && (isRestartCursor(stored) || !resumable || !(await stagedPagesIntact(deps.pool, fetch)))) {

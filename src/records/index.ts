@@ -2,7 +2,7 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { connectors, isToolName } from '../connectors/index.js';
 import type { DiscoveredRecord } from '../connectors/types.js';
-import { Connector, Engagement, Product, Test, ToolRecord } from '../db/entities.js';
+import { Connector, Engagement, Product, ToolRecord } from '../db/entities.js';
 import { GLOBAL_CONNECTORS_ENGAGEMENT } from '../domain.js';
 import { cleanJson, cleanText, cleanTextUpTo } from '../reimport/clean.js';
 
@@ -20,8 +20,13 @@ export async function productNamed(em: EntityManager, name: string, description:
   return em.findOneOrFail(Product, { name: productName });
 }
 
-/** The Test of (Product, Connector) under the Global Connectors engagement, created with it when missing. */
-export async function testFor(em: EntityManager, product: Product, connector: Connector, toolName: string): Promise<Test> {
+/**
+ * The id of the Test of (Product, Connector) under the Global Connectors engagement, created with it when
+ * missing. Every record sync asks, and after the first the Test is there: one read, the inserts only when not.
+ */
+export async function testIdFor(em: EntityManager, product: Product, connector: Connector, toolName: string): Promise<string> {
+  const existing = await findTestId(em, product.id, connector.id);
+  if (existing) return existing;
   await em.execute(
     `insert into engagement (id, product_id, name, created_at) values (?, ?, ?, now()) on conflict (product_id, name) do nothing`,
     [crypto.randomUUID(), product.id, GLOBAL_CONNECTORS_ENGAGEMENT],
@@ -32,7 +37,17 @@ export async function testFor(em: EntityManager, product: Product, connector: Co
      on conflict (engagement_id, connector_id) do nothing`,
     [crypto.randomUUID(), engagement.id, connector.id, connector.tool, `${toolName} - ${connector.label}`],
   );
-  return em.findOneOrFail(Test, { engagement: engagement.id, connector: connector.id });
+  const created = await findTestId(em, product.id, connector.id);
+  if (!created) throw new Error(`the Test of product ${product.id} and connector ${connector.id} was not created`);
+  return created;
+}
+
+async function findTestId(em: EntityManager, productId: string, connectorId: string): Promise<string | null> {
+  const [row] = await em.execute<{ id: string }[]>(
+    `select t.id from test t join engagement e on e.id = t.engagement_id where e.product_id = ? and e.name = ? and t.connector_id = ?`,
+    [productId, GLOBAL_CONNECTORS_ENGAGEMENT, connectorId],
+  );
+  return row?.id ?? null;
 }
 
 /** Says where an auto-mapped product came from, so a person who finds it later can tell. */

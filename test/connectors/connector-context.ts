@@ -39,5 +39,8 @@ export async function unreachableUrl(): Promise<string> {
   return `http://127.0.0.1:${port}`;
 }
 
-/** Fast retries for tests: three attempts, 20 ms backoff, waits up to 3 s honoured in process. */
-export const FAST_RETRIES = { timeoutMs: 400, retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 3_000 } };
+/**
+ * Fast retries for tests: three attempts, 20 ms backoff, waits up to 3 s honoured in process. A request may take
+ * 1 s (a loaded CI machine answered a fake's plain page in more than 400 ms); the slow-answer tests delay 2 s.
+ */
+export const FAST_RETRIES = { timeoutMs: 1_000, retry: { maxAttempts: 3, baseDelayMs: 20, maxDelayMs: 3_000 } };

@@ -167,8 +167,9 @@ async function inWindow<T>(items: T[], window: number, work: (item: T) => Promis
 }
 
 /**
- * The same sync without Temporal: discover, then for every mapped record (`window` at once) the domain steps the
- * record's run takes — make sure its Test exists, fetch into staging, apply, note the outcome — called directly.
+ * The same sync without Temporal: discover, then for every mapped record (`window` at once) the activities the
+ * record's run calls, as it calls them — the fetch that first checks the record and its Test, then the apply that
+ * also notes the outcome — called directly.
  */
 async function bareSync(stack: ChaosStack, connectorId: string, window: number): Promise<number> {
   const db = await openDatabase(stack.env.DATABASE_URL!, { poolSize: Math.max(window, 10) });
@@ -186,11 +187,9 @@ async function bareSync(stack: ChaosStack, connectorId: string, window: number):
       afterId = page.records.at(-1)!.recordId;
     }
     await inWindow(records, window, async (recordId) => {
-      const prepared = await run(activities.prepareRecordSync, { connectorId, recordId });
       const fetchId = crypto.randomUUID();
-      await run(activities.fetchFindings, { fetchId, connectorId, recordId, operationId: null });
-      await run(activities.applyReimport, { fetchId, connectorId, testId: prepared.testId!, operationId: null });
-      await run(activities.recordSyncOutcome, { recordId, status: 'succeeded' });
+      const fetched = await run(activities.fetchFindings, { fetchId, connectorId, recordId, operationId: null, prepare: true });
+      await run(activities.applyReimport, { fetchId, connectorId, testId: fetched.prepared!.testId!, operationId: null, recordId, fetched: fetched.items });
     });
     return performance.now() - started;
   } finally {
@@ -363,8 +362,9 @@ ${(totalmem() / 2 ** 30).toFixed(0)} GiB RAM, Node.js ${process.version}, Postgr
 A synthetic Dependency-Track (the test fake, findings made on request) with N projects of ${FINDINGS} findings each; one
 connector with auto-map. *Temporal* is \`POST /connectors/:id/sync\` to the Operation's final status, worker and API
 as real processes from the production build (\`npm run start:worker\`, \`npm run start:api\`); *bare* is the same
-discover, Test check, fetch, apply and outcome called directly in one process, the same number of records at once
-(the window) against a second connector on its own copy of the tool. Actions are counted from every run's history as
+discover and the same activities a record's run calls (the fetch that checks the record and its Test first, the
+apply that notes the outcome) called directly in one process, the same number of records at once (the window)
+against a second connector on its own copy of the tool. Actions are counted from every run's history as
 Temporal Cloud bills them (workflow starts incl. children and continue-as-new, activity attempts, timers, signals,
 search-attribute upserts, local activities once per workflow task); heartbeats are not in histories (docs/scaling.md).
 Counts are created/closed/untouched.

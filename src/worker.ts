@@ -2,13 +2,8 @@
  * The worker process: the only place that wires the worker's dependencies. Migrations run explicitly
  * (`npm run migrate`); the worker refuses to start on an outdated schema rather than migrate it.
  */
-import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Worker, bundleWorkflowCode, type WorkerOptions } from '@temporalio/worker';
 import type pg from 'pg';
 import type { Logger } from 'pino';
@@ -24,7 +19,7 @@ import { WorkerMetrics, startHealthServer, type HealthServer } from './telemetry
 import { connectClient, connectWorker } from './temporal/connection.js';
 import { reconcileSchedulesUntilDone } from './temporal/schedules.js';
 
-import { workflowsPath } from './bundle-workflows.js';
+import { bundleInChildProcess, workflowsPath } from './bundle-workflows.js';
 
 export { workflowsPath };
 
@@ -51,10 +46,8 @@ async function workflowCode(bundlePath: string | undefined, logger: Logger, inCh
     return { options: { workflowBundle: { codePath: prebuilt } }, cleanUp: nothingToClean };
   }
   if (inChild) {
-    const dir = await mkdtemp(join(tmpdir(), 'vulnsync-workflows-'));
-    const codePath = join(dir, 'workflows.js');
-    await promisify(execFile)(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./bundle-workflows.ts', import.meta.url)), codePath]);
-    return { options: { workflowBundle: { codePath } }, cleanUp: () => rm(dir, { recursive: true, force: true }) };
+    const { codePath, cleanUp } = await bundleInChildProcess();
+    return { options: { workflowBundle: { codePath } }, cleanUp };
   }
   const { code } = await bundleWorkflowCode({ workflowsPath, logger: new PinoTemporalLogger(logger.child({ component: 'bundler' }), { quiet: true }) });
   return { options: { workflowBundle: { code } }, cleanUp: nothingToClean };

@@ -407,7 +407,7 @@ export function createActivityGroups(deps: ActivityDeps) {
       const em = deps.orm.em.fork();
       if (!input.prepare) return fetchIntoStaging(em, input);
       // Preparing again on a retry is harmless: it only reads, and finds the Test it made.
-      const { prepared, record } = await prepareAndLoad(em, input, { withSecret: true });
+      const { prepared, record } = await prepareAndLoad(em, input);
       if (!prepared.syncable || !prepared.testId) return { fetchId: input.fetchId, items: 0, pages: 0, prepared };
       return { ...(await fetchIntoStaging(em.fork(), input, record)), prepared };
     },
@@ -448,13 +448,12 @@ export function createActivityGroups(deps: ActivityDeps) {
   };
 
   async function prepareSync(em: ForkedEm, input: PrepareRecordSyncInput): Promise<PrepareRecordSyncResult> {
-    return (await prepareAndLoad(em, input, { withSecret: false })).prepared;
+    return (await prepareAndLoad(em, input)).prepared;
   }
 
-  /** `prepareSync`, and the Record with its Connector as read (with the secret when asked), for the fetch that follows. */
-  async function prepareAndLoad(em: ForkedEm, input: PrepareRecordSyncInput, options: { withSecret: boolean }) {
-    const populate = options.withSecret ? (['connector.secretEncrypted', 'product'] as const) : (['connector', 'product'] as const);
-    const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate });
+  /** `prepareSync`, and the Record with its Connector (and sealed secret) as read, for the fetch that follows. */
+  async function prepareAndLoad(em: ForkedEm, input: PrepareRecordSyncInput) {
+    const record = await em.findOne(ToolRecord, { id: input.recordId, connector: input.connectorId }, { populate: ['connector.secretEncrypted', 'product'] });
     if (!record) throw toActivityFailure(new ConnectorError('CONFIG_INVALID', `record ${input.recordId} does not exist`));
     const connector = record.connector;
     const base = { tool: connector.tool, connectorLabel: connector.label, recordName: record.name };

@@ -1,10 +1,8 @@
-import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { promisify } from 'node:util';
 import { Worker } from '@temporalio/worker';
+import { bundleInChildProcess } from '../../src/bundle-workflows.js';
 import { historyFromCliJson } from '../support/histories.js';
 
 /**
@@ -20,18 +18,14 @@ import { historyFromCliJson } from '../support/histories.js';
 const FIXTURES = fileURLToPath(new URL('../fixtures/histories/', import.meta.url));
 const SHAPES = ['steps', 'folded', 'local'] as const;
 
-let bundleDir: string;
-let codePath: string;
+let bundle: { codePath: string; cleanUp(): Promise<void> };
 
 beforeAll(async () => {
   // Bundled in a child process, as the worker does: webpack inside Jest's module sandbox is slow.
-  bundleDir = await mkdtemp(join(tmpdir(), 'vulnsync-replay-'));
-  codePath = join(bundleDir, 'workflows.js');
-  const bundler = fileURLToPath(new URL('../../src/bundle-workflows.ts', import.meta.url));
-  await promisify(execFile)(process.execPath, ['--import', 'tsx', bundler, codePath]);
+  bundle = await bundleInChildProcess();
 }, 120_000);
 afterAll(async () => {
-  await rm(bundleDir, { recursive: true, force: true });
+  await bundle?.cleanUp();
 });
 
 async function fixtures(shape: string): Promise<{ name: string; workflowId: string; history: ReturnType<typeof historyFromCliJson> }[]> {
@@ -50,7 +44,7 @@ describe.each(SHAPES)('histories of the %s shape', (shape) => {
     const histories = await fixtures(shape);
     expect(histories.map((h) => h.name)).toEqual(['connector-sync.json', 'record-sync-child.json', 'record-sync-failed.json', 'record-sync-succeeded.json']);
     for (const { workflowId, history } of histories) {
-      await expect(Worker.runReplayHistory({ workflowBundle: { codePath } }, history, workflowId)).resolves.toBeUndefined();
+      await expect(Worker.runReplayHistory({ workflowBundle: { codePath: bundle.codePath } }, history, workflowId)).resolves.toBeUndefined();
     }
   }, 120_000);
 });
@@ -62,5 +56,5 @@ it('a history that does not match the code fails its replay (the check above can
   const scheduled = history.events!.find((e) => e.activityTaskScheduledEventAttributes)!.activityTaskScheduledEventAttributes!;
   expect(scheduled.activityType?.name).toBe('startOperation');
   scheduled.activityType = { name: 'finishOperation' };
-  await expect(Worker.runReplayHistory({ workflowBundle: { codePath } }, history, 'replay/tampered')).rejects.toMatchObject({ name: 'DeterminismViolationError' });
+  await expect(Worker.runReplayHistory({ workflowBundle: { codePath: bundle.codePath } }, history, 'replay/tampered')).rejects.toMatchObject({ name: 'DeterminismViolationError' });
 }, 120_000);
